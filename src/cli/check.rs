@@ -1,0 +1,54 @@
+//! `tekscript check SCRIPT` — compile and validate, print diagnostics only.
+
+use super::{CompileArgs, ExitStatus, usage_error};
+use crate::diag::render::{Format, render, render_summary};
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The entry script (.rhai)
+    script: PathBuf,
+    /// Treat warnings as errors (`--deny warnings`)
+    #[arg(long, value_name = "warnings")]
+    deny: Option<Deny>,
+    #[command(flatten)]
+    compile: CompileArgs,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Deny {
+    Warnings,
+}
+
+pub fn run(args: CheckArgs) -> ExitStatus {
+    let opts = match args.compile.options() {
+        Ok(o) => o,
+        Err(e) => return usage_error(&e),
+    };
+    let out = &args.compile.output;
+    let (sources, diags, failed) = match crate::compile_file(&args.script, &opts) {
+        Ok(c) => (c.sources, c.warnings, false),
+        Err(f) => {
+            let io = f.diagnostics.iter().any(|d| d.code == "E016");
+            if io {
+                eprint!("{}", render(&f.diagnostics.0, &f.sources, out.format(), out.color()));
+                return ExitStatus::Error;
+            }
+            (f.sources, f.diagnostics, true)
+        }
+    };
+    eprint!("{}", render(&diags.0, &sources, out.format(), out.color()));
+    if matches!(out.format(), Format::Human) {
+        eprint!("{}", render_summary(&diags.0));
+    }
+    let denied = args.deny.is_some() && !diags.is_empty();
+    if failed || denied {
+        ExitStatus::Failure
+    } else {
+        if matches!(out.format(), Format::Human) {
+            eprintln!("ok: {} has no problems", args.script.display());
+        }
+        ExitStatus::Success
+    }
+}

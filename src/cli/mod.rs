@@ -1,0 +1,184 @@
+//! Command-line interface: argument definitions (clap), resolved once into settings, one function per
+//! subcommand. stdout carries the artifact (YAML); diagnostics and progress go to stderr.
+//!
+//! Exit codes: 0 success, 1 the input has problems (or `--check` found differences), 2 the tool failed
+//! (I/O, usage).
+
+mod build;
+mod check;
+mod explain;
+
+use crate::diag::render::Format;
+use crate::validate::FeatureGates;
+use crate::Options;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Outcome of a command, mapped to the process exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// 0: everything is fine.
+    Success,
+    /// 1: the input has problems, or the output is out of date.
+    Failure,
+    /// 2: the tool itself failed (I/O, usage).
+    Error,
+}
+
+impl From<ExitStatus> for ExitCode {
+    fn from(s: ExitStatus) -> ExitCode {
+        match s {
+            ExitStatus::Success => ExitCode::SUCCESS,
+            ExitStatus::Failure => ExitCode::from(1),
+            ExitStatus::Error => ExitCode::from(2),
+        }
+    }
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tekscript",
+    version,
+    about = "Write Tekton pipelines as Rhai scripts: typed, checked, deterministic YAML",
+    long_about = None,
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Compile a script and write its Tekton YAML (stdout, or one file per object with -o DIR)
+    Build(build::BuildArgs),
+    /// Compile and validate a script (or check Tekton YAML files); print diagnostics only
+    Check(check::CheckArgs),
+    /// Explain a diagnostic code, with a wrong and a fixed example
+    Explain(explain::ExplainArgs),
+    /// List the stdlib modules, or print one module's source and documentation
+    Stdlib(explain::StdlibArgs),
+}
+
+/// Inputs and output options shared by the commands that compile a script.
+#[derive(Debug, Args)]
+struct CompileArgs {
+    /// Set an input value visible to the script as `values.KEY` (repeatable; dotted keys nest)
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+    /// Read input values from a YAML file (repeatable; later files and --set win)
+    #[arg(long = "values", value_name = "FILE")]
+    values: Vec<PathBuf>,
+    /// Tekton feature flags of the target cluster: stable|beta|alpha plus enable-param-enum,
+    /// enable-cel-in-whenexpression, enable-artifacts, enable-concise-resolver-syntax (comma-separated)
+    #[arg(long = "feature-gates", value_name = "LIST", default_value = "beta")]
+    feature_gates: String,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+struct OutputArgs {
+    /// How to print diagnostics
+    #[arg(long = "message-format", value_enum, default_value_t = MessageFormat::Human)]
+    message_format: MessageFormat,
+    /// When to colour diagnostics
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    color: Color,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum MessageFormat {
+    Human,
+    Short,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+impl OutputArgs {
+    fn format(&self) -> Format {
+        match self.message_format {
+            MessageFormat::Human => Format::Human,
+            MessageFormat::Short => Format::Short,
+            MessageFormat::Json => Format::Json,
+        }
+    }
+
+    fn color(&self) -> bool {
+        match self.color {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => {
+                std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
+            }
+        }
+    }
+}
+
+impl CompileArgs {
+    /// Resolves inputs into compile options; errors are usage errors (exit 2).
+    fn options(&self) -> Result<Options, String> {
+        let mut opts = Options::default();
+        for f in &self.values {
+            let text = std::fs::read_to_string(f)
+                .map_err(|e| format!("cannot read values file {}: {e}", f.display()))?;
+            opts.merge_values_yaml(&text)
+                .map_err(|e| format!("values file {}: {e}", f.display()))?;
+        }
+        for s in &self.set {
+            opts.set(s)?;
+        }
+        opts.settings.gates = FeatureGates::parse(&self.feature_gates)?;
+        Ok(opts)
+    }
+}
+
+/// Runs the CLI with the process arguments.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitStatus::Error.into()
+            } else {
+                ExitStatus::Success.into()
+            };
+        }
+    };
+    run(cli).into()
+}
+
+pub fn run(cli: Cli) -> ExitStatus {
+    match cli.command {
+        Command::Build(a) => build::run(a),
+        Command::Check(a) => check::run(a),
+        Command::Explain(a) => explain::run(a),
+        Command::Stdlib(a) => explain::stdlib(a),
+    }
+}
+
+/// Writes to stdout; a closed pipe (`tekscript build | head`) is not an error.
+fn write_stdout(text: &str) -> ExitStatus {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => ExitStatus::Success,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitStatus::Success,
+        Err(e) => {
+            eprintln!("error: cannot write to stdout: {e}");
+            ExitStatus::Error
+        }
+    }
+}
+
+fn usage_error(msg: &str) -> ExitStatus {
+    eprintln!("error: {msg}");
+    ExitStatus::Error
+}

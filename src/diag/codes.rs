@@ -1,0 +1,166 @@
+//! The registry of diagnostic codes. A code, once released, keeps its meaning forever; `tekscript explain
+//! CODE` prints its explanation. Codes are grouped by the pass that reports them:
+//!
+//! | range | pass |
+//! |---|---|
+//! | `E0xx` | script evaluation (syntax, types, unknown keys, limits, imports, `file()`) |
+//! | `E1xx` | structure of the model (names, required fields, exactly-one-of, duplicates) — `validate/` |
+//! | `E2xx` | `$(…)` references, params, results, workspaces — `validate/` |
+//! | `E3xx` | the task graph — `validate/dag` |
+//! | `E4xx` | feature gates — `validate/` |
+//! | `W5xx` | warnings (lints) — `validate/` |
+//! | `E6xx` | build output (`-o DIR`, `--check`) |
+//! | `E9xx` | YAML input |
+
+pub struct CodeInfo {
+    pub code: &'static str,
+    /// One line, lower case, no full stop.
+    pub title: &'static str,
+    /// Markdown: what it means, a wrong example, the fixed example.
+    pub explanation: &'static str,
+}
+
+/// Codes reported by `script/` (evaluation) and `emit/`.
+pub static CORE: &[CodeInfo] = &[
+    CodeInfo {
+        code: "E001",
+        title: "syntax error in a script",
+        explanation: "The script is not valid Rhai. The caret points at the first token the parser could not \
+accept.\n\nWrong:\n\n    let p = pipeline(\"ci\"\n\nFixed:\n\n    let p = pipeline(\"ci\");\n",
+    },
+    CodeInfo {
+        code: "E002",
+        title: "unknown function or wrong argument types",
+        explanation: "No function with this name accepts these argument types. Check the spelling and the \
+argument types against the script API reference (README, `docs/script-api.md`).\n\nWrong:\n\n    let t = task(\"build\").stepp(\"go\", \"golang:1.23\", \"go build\");\n\nFixed:\n\n    let t = task(\"build\").step(\"go\", \"golang:1.23\", \"go build\");\n",
+    },
+    CodeInfo {
+        code: "E003",
+        title: "a value has the wrong type",
+        explanation: "A field received a value of a type it cannot hold (a number where a list of strings \
+is expected, …).\n\nWrong:\n\n    task(\"t\").step(#{ name: \"s\", image: \"alpine\", args: \"-v\" })\n\nFixed:\n\n    task(\"t\").step(#{ name: \"s\", image: \"alpine\", args: [\"-v\"] })\n",
+    },
+    CodeInfo {
+        code: "E004",
+        title: "unknown field",
+        explanation: "A map passed to a tekscript function has a key that the Tekton field does not have. \
+Keys are Tekton's own field names (camelCase). tekscript never drops unknown keys silently, because \
+Tekton's webhook would reject them or, worse, the API server would prune them.\n\nWrong:\n\n    p.task(\"test\", t, #{ runafter: [\"build\"] })\n\nFixed:\n\n    p.task(\"test\", t, #{ runAfter: [\"build\"] })\n",
+    },
+    CodeInfo {
+        code: "E005",
+        title: "a script limit was hit",
+        explanation: "Scripts run with limits on operations, call depth, expression depth and the size of \
+strings, arrays and maps, so an endless loop or a runaway recursion stops with this error instead of \
+hanging. Look for a loop whose condition never becomes false, or a function that calls itself without \
+a base case.\n\nWrong:\n\n    fn f(n) { f(n + 1) }\n    f(0);\n\nFixed:\n\n    fn f(n) { if n > 10 { return n; } f(n + 1) }\n    f(0);\n",
+    },
+    CodeInfo {
+        code: "E006",
+        title: "the script raised an error",
+        explanation: "The script (or a stdlib module) called `throw`, or a runtime operation failed \
+(division by zero, index out of bounds, …). The message is the script's own.\n\nExample:\n\n    if values.env == () { throw \"pass --set env=staging|prod\"; }\n",
+    },
+    CodeInfo {
+        code: "E007",
+        title: "`file()` cannot read this path",
+        explanation: "`file(path)` inlines a file that lives in the script's directory tree. Absolute paths, \
+paths that leave the tree through `..` or symbolic links, and missing files are refused, so builds stay \
+hermetic and reproducible.\n\nWrong:\n\n    step(\"test\", \"alpine\", file(\"/etc/passwd\"))\n\nFixed:\n\n    step(\"test\", \"alpine\", file(\"scripts/test.sh\"))\n",
+    },
+    CodeInfo {
+        code: "E008",
+        title: "module not found",
+        explanation: "`import \"NAME\" as x;` looks for a stdlib module called NAME first, then for the file \
+NAME (with `.rhai` added when missing) relative to the importing script. Run `tekscript stdlib` to list the \
+stdlib modules.\n\nWrong:\n\n    import \"gti\" as git;\n\nFixed:\n\n    import \"git\" as git;\n",
+    },
+    CodeInfo {
+        code: "E009",
+        title: "unknown variable",
+        explanation: "The script uses a variable that was never declared with `let` or `const` (scripts run \
+with strict variables). Inputs from `--set`/`--values` are in the `values` map.\n\nWrong:\n\n    let p = pipeline(name);\n\nFixed:\n\n    let p = pipeline(values.name);\n",
+    },
+    CodeInfo {
+        code: "E010",
+        title: "invalid value",
+        explanation: "A value has the right type but is not acceptable here: an unparsable duration, a \
+handle used where it has no meaning, a workspace binding with no volume, …. The message says which value \
+and what is expected.\n\nWrong:\n\n    p.task(\"t\", t, #{ timeout: \"ten minutes\" })\n\nFixed:\n\n    p.task(\"t\", t, #{ timeout: \"10m\" })\n",
+    },
+    CodeInfo {
+        code: "E011",
+        title: "conflicting definitions of one object",
+        explanation: "Two different objects of the same kind and name were emitted (for instance two \
+different tasks both called `build`, referenced from pipelines by `taskRef`). Give them different names, or \
+embed one with `embed: true`.\n",
+    },
+    CodeInfo {
+        code: "E012",
+        title: "nothing was emitted",
+        explanation: "The script ran to the end without calling `emit(...)`, so there is nothing to build. \
+Call `emit(p)` for each pipeline, task or run that should be written.\n",
+    },
+    CodeInfo {
+        code: "E013",
+        title: "a map key is missing",
+        explanation: "A map was indexed with a property it does not have (scripts run with \
+`fail_on_invalid_map_property`). Use `m.get(\"key\")` or `\"key\" in m` for optional keys, or `values.get(\"key\") ?? \"default\"` for inputs.\n\nWrong:\n\n    let env = values.environment;\n\nFixed:\n\n    let env = values.get(\"environment\") ?? \"dev\";\n",
+    },
+    CodeInfo {
+        code: "E014",
+        title: "invalid input value (--set / --values)",
+        explanation: "A `--set key=value` argument has no `=`, or a `--values` file is not a YAML mapping. \
+Keys may be dotted (`--set image.tag=v1` sets `values.image.tag`).\n",
+    },
+    CodeInfo {
+        code: "E015",
+        title: "unknown task result",
+        explanation: "A pipeline task's result was used (`t.result(\"name\")`), but the task it runs declares no \
+result with that name, so Tekton would fail the run with `InvalidTaskResultReference`.\n\nWrong:\n\n    let build = p.task(\"build\", task(\"b\").result(\"digest\") ...);\n    p.result(\"d\", build.result(\"digets\"));\n\nFixed:\n\n    p.result(\"d\", build.result(\"digest\"));\n",
+    },
+    CodeInfo {
+        code: "E016",
+        title: "an input file cannot be read",
+        explanation: "The script or YAML file given on the command line does not exist or cannot be read. \
+Check the path.\n",
+    },
+    CodeInfo {
+        code: "E601",
+        title: "the output directory is out of date",
+        explanation: "`tekscript build --check -o DIR` found that DIR does not contain exactly what a build \
+would write. Run `tekscript build -o DIR` and commit the result.\n",
+    },
+    CodeInfo {
+        code: "E602",
+        title: "the output directory cannot be written safely",
+        explanation: "`-o DIR` refuses to write when DIR exists but is not a directory, or when a file \
+tekscript would write is already there and was not written by tekscript (it has no `# Generated by \
+tekscript` header). Move the file away or choose another directory.\n",
+    },
+];
+
+/// Every registered code.
+pub fn all() -> impl Iterator<Item = &'static CodeInfo> {
+    CORE.iter().chain(crate::validate::codes())
+}
+
+pub fn lookup(code: &str) -> Option<&'static CodeInfo> {
+    all().find(|c| c.code.eq_ignore_ascii_case(code))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn codes_are_unique_and_documented() {
+        let mut seen = BTreeSet::new();
+        for c in all() {
+            assert!(seen.insert(c.code), "duplicate code {}", c.code);
+            assert!(!c.title.is_empty() && !c.explanation.is_empty(), "{}", c.code);
+            assert!(!c.title.ends_with('.'), "{}", c.code);
+        }
+    }
+}

@@ -1,0 +1,235 @@
+//! tekscript: Tekton pipelines written as Rhai scripts.
+//!
+//! The flow is one-directional: a script is evaluated ([`script`]) into a [`bundle::Bundle`] of typed
+//! Tekton objects ([`model`]) that remember where in the script each part came from; [`validate`]
+//! checks the bundle; [`emit`] writes deterministic YAML. Diagnostics ([`diag`]) point back into the
+//! script through the [`source::SourceMap`].
+//!
+//! ```no_run
+//! let opts = tekscript::Options::default();
+//! match tekscript::compile_file(std::path::Path::new("ci.rhai"), &opts) {
+//!     Ok(out) => print!("{}", out.to_yaml()),
+//!     Err(failure) => eprint!("{}", failure.render_plain()),
+//! }
+//! ```
+
+pub mod bundle;
+pub mod cli;
+pub mod diag;
+pub mod emit;
+pub mod expr;
+pub mod model;
+pub mod script;
+pub mod source;
+pub mod validate;
+
+use crate::diag::render::{Format, render, render_summary};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::source::SourceMap;
+use crate::validate::{Settings, Validated};
+use std::path::Path;
+
+/// Inputs and settings of one compilation.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// The `values` map the script sees: `--values` files merged in order, then `--set` pairs.
+    pub values: serde_json::Map<String, serde_json::Value>,
+    pub settings: Settings,
+}
+
+impl Options {
+    /// Applies `--set key=value`. Dotted keys create nested maps (`image.tag=v1`); values stay strings.
+    pub fn set(&mut self, pair: &str) -> Result<(), String> {
+        let (key, value) = pair
+            .split_once('=')
+            .ok_or_else(|| format!("`--set {pair}` needs the form key=value"))?;
+        if key.is_empty() || key.split('.').any(str::is_empty) {
+            return Err(format!("`--set {pair}`: the key must not be empty"));
+        }
+        let mut map = &mut self.values;
+        let parts: Vec<&str> = key.split('.').collect();
+        for part in &parts[..parts.len() - 1] {
+            let entry = map
+                .entry(part.to_string())
+                .or_insert_with(|| serde_json::Value::Object(Default::default()));
+            if !entry.is_object() {
+                *entry = serde_json::Value::Object(Default::default());
+            }
+            map = entry.as_object_mut().expect("just made an object");
+        }
+        map.insert(
+            parts[parts.len() - 1].to_string(),
+            serde_json::Value::String(value.to_string()),
+        );
+        Ok(())
+    }
+
+    /// Merges a `--values` YAML document (a mapping) into the values, deeply.
+    pub fn merge_values_yaml(&mut self, text: &str) -> Result<(), String> {
+        let v = emit::parse_value(text).map_err(|e| e.to_string())?;
+        match v {
+            serde_json::Value::Object(m) => {
+                merge(&mut self.values, m);
+                Ok(())
+            }
+            serde_json::Value::Null => Ok(()),
+            _ => Err("a values file must be a YAML mapping (key: value)".into()),
+        }
+    }
+}
+
+fn merge(
+    into: &mut serde_json::Map<String, serde_json::Value>,
+    from: serde_json::Map<String, serde_json::Value>,
+) {
+    for (k, v) in from {
+        match (into.get_mut(&k), v) {
+            (Some(serde_json::Value::Object(a)), serde_json::Value::Object(b)) => merge(a, b),
+            (_, v) => {
+                into.insert(k, v);
+            }
+        }
+    }
+}
+
+/// A successful compilation: validated objects, the evaluated sources and any warnings.
+#[derive(Debug)]
+pub struct Compilation {
+    pub sources: SourceMap,
+    pub bundle: Validated,
+    pub warnings: Diagnostics,
+}
+
+impl Compilation {
+    /// The objects as one YAML stream, in the order the script emitted them.
+    pub fn to_yaml(&self) -> String {
+        let docs: Vec<_> = self
+            .bundle
+            .bundle()
+            .objects
+            .iter()
+            .map(|o| &o.resource)
+            .collect();
+        emit::to_yaml_stream(&docs).expect("model types always serialize to YAML")
+    }
+
+    /// The objects as JSON values (what `kubectl apply` would send).
+    pub fn documents(&self) -> Vec<serde_json::Value> {
+        self.bundle
+            .bundle()
+            .objects
+            .iter()
+            .map(|o| o.resource.to_json())
+            .collect()
+    }
+
+    /// One YAML document per object, sorted in apply order, for `build -o DIR`.
+    pub fn emit_docs(&self) -> Vec<emit::EmitDoc> {
+        let mut objs: Vec<_> = self.bundle.bundle().objects.iter().collect();
+        objs.sort_by_key(|o| o.resource.apply_rank());
+        objs.iter()
+            .map(|o| {
+                let m = o.resource.metadata();
+                emit::EmitDoc {
+                    kind: o.resource.kind().to_string(),
+                    name: m
+                        .name
+                        .clone()
+                        .or_else(|| m.generate_name.clone())
+                        .unwrap_or_default(),
+                    yaml: emit::to_yaml(&o.resource).expect("model types always serialize"),
+                }
+            })
+            .collect()
+    }
+}
+
+/// A failed compilation: the diagnostics, and the sources they point into.
+#[derive(Debug)]
+pub struct Failure {
+    pub sources: SourceMap,
+    pub diagnostics: Diagnostics,
+}
+
+impl Failure {
+    /// Human-readable diagnostics without colour, followed by the summary line.
+    pub fn render_plain(&self) -> String {
+        let mut s = render(&self.diagnostics.0, &self.sources, Format::Human, false);
+        s.push_str(&render_summary(&self.diagnostics.0));
+        s
+    }
+}
+
+/// Compiles a script file: evaluate, then validate. `file()` and relative imports may read the
+/// script's directory tree.
+pub fn compile_file(path: &Path, opts: &Options) -> Result<Compilation, Failure> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            return Err(Failure {
+                sources: SourceMap::new(),
+                diagnostics: Diagnostics(vec![Diagnostic::error(
+                    "E016",
+                    format!("cannot read {}: {e}", path.display()),
+                )]),
+            });
+        }
+    };
+    let root = path
+        .parent()
+        .map(|p| {
+            if p.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                p
+            }
+        })
+        .map(Path::to_path_buf);
+    compile_input(
+        script::ScriptInput {
+            name: path.to_string_lossy().replace('\\', "/"),
+            text,
+            root,
+            values: serde_json::Value::Object(opts.values.clone()),
+        },
+        opts,
+    )
+}
+
+/// Compiles a script given as text (for `build.rs` and tests). `file()` and relative imports are
+/// unavailable; stdlib imports work.
+pub fn compile_str(name: &str, text: &str, opts: &Options) -> Result<Compilation, Failure> {
+    compile_input(
+        script::ScriptInput {
+            name: name.to_string(),
+            text: text.to_string(),
+            root: None,
+            values: serde_json::Value::Object(opts.values.clone()),
+        },
+        opts,
+    )
+}
+
+fn compile_input(input: script::ScriptInput, opts: &Options) -> Result<Compilation, Failure> {
+    let (sources, evaluated) = script::evaluate(input);
+    let bundle = match evaluated {
+        Ok(b) => b,
+        Err(diagnostics) => {
+            return Err(Failure {
+                sources,
+                diagnostics,
+            });
+        }
+    };
+    match validate::check(bundle, &sources, &opts.settings) {
+        Ok((bundle, warnings)) => Ok(Compilation {
+            sources,
+            bundle,
+            warnings,
+        }),
+        Err(diagnostics) => Err(Failure {
+            sources,
+            diagnostics,
+        }),
+    }
+}

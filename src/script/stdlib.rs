@@ -1,0 +1,175 @@
+//! Module resolution: `import "NAME" as x;` finds the stdlib (embedded in the binary) first, then a file
+//! relative to the importing script, confined to the entry script's directory tree.
+
+use super::{HostError, Shared};
+use rhai::{Engine, EvalAltResult, Module, Position, Scope};
+use std::path::{Component, Path, PathBuf};
+
+/// The stdlib modules, embedded at build time: (name, source).
+pub static MODULES: &[(&str, &str)] = &[
+    ("buildah", include_str!("../../stdlib/buildah.rhai")),
+    ("git", include_str!("../../stdlib/git.rhai")),
+    ("golang", include_str!("../../stdlib/golang.rhai")),
+    ("kaniko", include_str!("../../stdlib/kaniko.rhai")),
+    ("node", include_str!("../../stdlib/node.rhai")),
+    ("notify", include_str!("../../stdlib/notify.rhai")),
+    ("shell", include_str!("../../stdlib/shell.rhai")),
+];
+
+pub fn get(name: &str) -> Option<&'static str> {
+    MODULES.iter().find(|(n, _)| *n == name).map(|(_, s)| *s)
+}
+
+/// The source name a stdlib module has in diagnostics.
+pub fn source_name(name: &str) -> String {
+    format!("<stdlib>/{name}.rhai")
+}
+
+pub fn not_found_help(name: &str) -> String {
+    let names: Vec<&str> = MODULES.iter().map(|(n, _)| *n).collect();
+    match crate::diag::suggest::did_you_mean(name, names.iter().copied()) {
+        Some(s) => format!("did you mean the stdlib module `{s}`?"),
+        None => format!(
+            "stdlib modules: {}; other names are files relative to the importing script",
+            names.join(", ")
+        ),
+    }
+}
+
+pub struct Resolver {
+    state: Shared,
+}
+
+impl Resolver {
+    pub(crate) fn new(state: Shared) -> Resolver {
+        Resolver { state }
+    }
+
+    fn load(
+        &self,
+        engine: &Engine,
+        importer: Option<&str>,
+        path: &str,
+        pos: Position,
+    ) -> Result<(String, String), Box<EvalAltResult>> {
+        if let Some(text) = get(path) {
+            return Ok((source_name(path), text.to_string()));
+        }
+        let st = self.state.borrow();
+        let not_found = || Box::new(EvalAltResult::ErrorModuleNotFound(path.to_string(), pos));
+        let Some(root) = st.root.clone() else {
+            return Err(not_found());
+        };
+        let importer_path = importer.and_then(|s| st.paths.get(s)).cloned();
+        drop(st);
+        let base = importer_path
+            .as_deref()
+            .and_then(Path::parent)
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| root.clone());
+        let mut rel = PathBuf::from(path);
+        if rel.extension().is_none() {
+            rel.set_extension("rhai");
+        }
+        let file = confine(&root, &base, &rel).map_err(|msg| -> Box<EvalAltResult> {
+            HostError::new("E008", format!("cannot import `{path}`: {msg}")).into()
+        })?;
+        let Some(file) = file else {
+            return Err(not_found());
+        };
+        let text = std::fs::read_to_string(&file).map_err(|e| -> Box<EvalAltResult> {
+            HostError::new("E008", format!("cannot read module `{path}`: {e}")).into()
+        })?;
+        let _ = engine;
+        let display = display_name(&root, &file, importer);
+        self.state.borrow_mut().paths.insert(display.clone(), file);
+        Ok((display, text))
+    }
+}
+
+fn display_name(root: &Path, file: &Path, _importer: Option<&str>) -> String {
+    file.strip_prefix(root)
+        .map(|p| p.to_string_lossy().replace('\\', "/"))
+        .unwrap_or_else(|_| file.to_string_lossy().into_owned())
+}
+
+/// Resolves `rel` against `base` and checks that the result (after following symlinks) stays inside
+/// `root`. `Ok(None)` when the file does not exist.
+pub fn confine(root: &Path, base: &Path, rel: &Path) -> Result<Option<PathBuf>, String> {
+    if rel.is_absolute() || rel.components().any(|c| matches!(c, Component::Prefix(_))) {
+        return Err("absolute paths are not allowed; use a path relative to the script".into());
+    }
+    let joined = base.join(rel);
+    if !joined.exists() {
+        return Ok(None);
+    }
+    let real = joined
+        .canonicalize()
+        .map_err(|e| format!("cannot resolve {}: {e}", joined.display()))?;
+    let root = root
+        .canonicalize()
+        .map_err(|e| format!("cannot resolve {}: {e}", root.display()))?;
+    if !real.starts_with(&root) {
+        return Err(format!(
+            "it is outside the script's directory ({}); scripts may only read files in their own directory tree",
+            root.display()
+        ));
+    }
+    if !real.is_file() {
+        return Err("it is not a file".into());
+    }
+    Ok(Some(real))
+}
+
+impl rhai::ModuleResolver for Resolver {
+    fn resolve(
+        &self,
+        engine: &Engine,
+        source: Option<&str>,
+        path: &str,
+        pos: Position,
+    ) -> Result<rhai::Shared<Module>, Box<EvalAltResult>> {
+        let (name, text) = self.load(engine, source, path, pos)?;
+        if let Some(m) = self.state.borrow().modules.get(&name) {
+            return Ok(m.clone());
+        }
+        let file = self.state.borrow_mut().sources.add(name.clone(), text.clone());
+        let mut ast = engine.compile(&text).map_err(|e| -> Box<EvalAltResult> {
+            let span = e
+                .1
+                .line()
+                .map(|l| self.state.borrow().sources.span_at(file, l, e.1.position().unwrap_or(1)));
+            let mut h = HostError::new("E001", format!("syntax error in module `{path}`: {}", e.0));
+            h.span = span;
+            h.into()
+        })?;
+        ast.set_source(name.clone());
+        let mut module = Module::eval_ast_as_new(Scope::new(), &ast, engine)?;
+        module.set_id(name.clone());
+        let module: rhai::Shared<Module> = module.into();
+        self.state
+            .borrow_mut()
+            .modules
+            .insert(name, module.clone());
+        Ok(module)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn confine_rejects_escapes() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("proj");
+        std::fs::create_dir_all(root.join("scripts")).unwrap();
+        std::fs::write(root.join("scripts/a.sh"), "echo").unwrap();
+        std::fs::write(dir.path().join("secret"), "x").unwrap();
+        assert!(confine(&root, &root, Path::new("scripts/a.sh")).unwrap().is_some());
+        assert!(confine(&root, &root, Path::new("missing.sh")).unwrap().is_none());
+        assert!(confine(&root, &root, Path::new("../secret")).is_err());
+        assert!(confine(&root, &root, Path::new("/etc/passwd")).is_err());
+        assert!(confine(&root, &root, Path::new("scripts")).is_err());
+    }
+}
