@@ -219,7 +219,10 @@ fn kind_dir(kind: &str) -> Result<String, String> {
     {
         format!("{lower}es")
     } else if lower.ends_with('y')
-        && !matches!(lower.chars().rev().nth(1), Some('a' | 'e' | 'i' | 'o' | 'u'))
+        && !matches!(
+            lower.chars().rev().nth(1),
+            Some('a' | 'e' | 'i' | 'o' | 'u')
+        )
     {
         format!("{}ies", &lower[..lower.len() - 1])
     } else {
@@ -326,6 +329,7 @@ fn effective_dir(dir: &Path) -> &Path {
 }
 
 /// Contents and permissions of a file as it was before the build, for restoring it.
+#[derive(Clone)]
 struct Saved {
     bytes: Vec<u8>,
     permissions: fs::Permissions,
@@ -438,7 +442,12 @@ fn plan(dir: &Path, files: &[OutputFile]) -> Result<Plan, EmitError> {
         // Parent directories inside DIR.
         let mut blocked = false;
         let mut rel_parent = PathBuf::new();
-        let parents: Vec<_> = file.path.parent().into_iter().flat_map(|p| p.components()).collect();
+        let parents: Vec<_> = file
+            .path
+            .parent()
+            .into_iter()
+            .flat_map(|p| p.components())
+            .collect();
         for component in parents {
             rel_parent.push(component);
             let abs = dir.join(&rel_parent);
@@ -622,8 +631,8 @@ struct Journal {
     created_dirs: Vec<PathBuf>,
     temps: Vec<PathBuf>,
     /// Files renamed into place, with what was there before.
-    replaced: Vec<(PathBuf, Option<(Vec<u8>, fs::Permissions)>)>,
-    removed_files: Vec<(PathBuf, Vec<u8>, fs::Permissions)>,
+    replaced: Vec<(PathBuf, Option<Saved>)>,
+    removed_files: Vec<(PathBuf, Saved)>,
     removed_dirs: Vec<PathBuf>,
 }
 
@@ -633,15 +642,15 @@ impl Journal {
         for d in self.removed_dirs.iter().rev() {
             let _ = fs::create_dir(d);
         }
-        for (path, bytes, permissions) in self.removed_files.iter().rev() {
-            let _ = fs::write(path, bytes);
-            let _ = fs::set_permissions(path, permissions.clone());
+        for (path, saved) in self.removed_files.iter().rev() {
+            let _ = fs::write(path, &saved.bytes);
+            let _ = fs::set_permissions(path, saved.permissions.clone());
         }
         for (path, old) in self.replaced.iter().rev() {
             match old {
-                Some((bytes, permissions)) => {
-                    let _ = fs::write(path, bytes);
-                    let _ = fs::set_permissions(path, permissions.clone());
+                Some(saved) => {
+                    let _ = fs::write(path, &saved.bytes);
+                    let _ = fs::set_permissions(path, saved.permissions.clone());
                 }
                 None => {
                     let _ = fs::remove_file(path);
@@ -698,12 +707,7 @@ fn execute(dir: &Path, actions: &Actions, journal: &mut Journal) -> Result<Write
     for (w, tmp) in actions.writes.iter().zip(&temps) {
         fs::rename(tmp, &w.target).map_err(|e| io_err("write", &w.target, e))?;
         journal.temps.retain(|t| t != tmp);
-        journal.replaced.push((
-            w.target.clone(),
-            w.old
-                .as_ref()
-                .map(|o| (o.bytes.clone(), o.permissions.clone())),
-        ));
+        journal.replaced.push((w.target.clone(), w.old.clone()));
         report.written.push(w.rel.clone());
     }
 
@@ -711,16 +715,14 @@ fn execute(dir: &Path, actions: &Actions, journal: &mut Journal) -> Result<Write
     let mut parents = BTreeSet::new();
     for r in &actions.stale {
         fs::remove_file(&r.target).map_err(|e| io_err("remove", &r.target, e))?;
-        journal.removed_files.push((
-            r.target.clone(),
-            r.saved.bytes.clone(),
-            r.saved.permissions.clone(),
-        ));
+        journal
+            .removed_files
+            .push((r.target.clone(), r.saved.clone()));
         report.removed.push(r.rel.clone());
-        if let Some(p) = r.target.parent() {
-            if p != dir {
-                parents.insert(p.to_path_buf());
-            }
+        if let Some(p) = r.target.parent()
+            && p != dir
+        {
+            parents.insert(p.to_path_buf());
         }
     }
     for p in parents {
@@ -912,12 +914,24 @@ mod tests {
 
     #[test]
     fn diff_hunks_merge_and_split() {
-        let old: String = (1..=20).map(|i| format!("{i}\n")).collect();
-        let new = old.replace("2\n", "two\n").replace("18\n", "eighteen\n");
+        let lines = |f: &dyn Fn(u32) -> String| (1..=20).map(f).collect::<String>();
+        let old = lines(&|i| format!("{i}\n"));
+        let new = lines(&|i| match i {
+            2 => "two\n".to_string(),
+            18 => "eighteen\n".to_string(),
+            _ => format!("{i}\n"),
+        });
         let d = unified_diff(&old, &new, "o", "n");
         assert_eq!(d.matches("@@ -").count(), 2, "{d}");
-        assert!(d.contains("@@ -1,5 +1,5 @@\n 1\n-2\n+two\n 3\n 4\n 5\n"), "{d}");
-        let new = old.replace("5\n", "five\n").replace("11\n", "eleven\n");
+        assert!(
+            d.contains("@@ -1,5 +1,5 @@\n 1\n-2\n+two\n 3\n 4\n 5\n"),
+            "{d}"
+        );
+        let new = lines(&|i| match i {
+            5 => "five\n".to_string(),
+            11 => "eleven\n".to_string(),
+            _ => format!("{i}\n"),
+        });
         let d = unified_diff(&old, &new, "o", "n");
         assert_eq!(d.matches("@@ -").count(), 1, "{d}");
     }

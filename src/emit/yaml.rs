@@ -96,7 +96,10 @@ impl YamlError {
         if self.line == 0 {
             self.message.clone()
         } else {
-            format!("line {}, column {}: {}", self.line, self.column, self.message)
+            format!(
+                "line {}, column {}: {}",
+                self.line, self.column, self.message
+            )
         }
     }
 }
@@ -110,7 +113,10 @@ pub type Positions = BTreeMap<String, (usize, usize)>;
 pub fn parse_documents(text: &str) -> Result<Vec<Value>, YamlError> {
     let docs: Vec<Spanned<Node>> =
         serde_saphyr::from_multiple_with_options(text, de_options()).map_err(yaml_error)?;
-    Ok(docs.into_iter().map(|d| into_value(d, "", &mut None)).collect())
+    Ok(docs
+        .into_iter()
+        .map(|d| into_value(d, "", &mut None))
+        .collect())
 }
 
 /// Reads a text that holds one YAML document. An empty text (or only comments) is `null`; more
@@ -400,7 +406,10 @@ mod tests {
     #[test]
     fn empty_documents_are_skipped() {
         assert_eq!(parse_documents("").unwrap(), Vec::<Value>::new());
-        assert_eq!(parse_documents("# only a comment\n").unwrap(), Vec::<Value>::new());
+        assert_eq!(
+            parse_documents("# only a comment\n").unwrap(),
+            Vec::<Value>::new()
+        );
         let docs = parse_documents("---\na: 1\n---\n---\n# c\n---\n~\n---\n- x\n").unwrap();
         assert_eq!(docs, vec![json!({"a": 1}), json!(["x"])]);
         assert_eq!(parse_value("").unwrap(), Value::Null);

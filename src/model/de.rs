@@ -122,7 +122,9 @@ impl<'de> de::Deserializer<'de> for ValueDe<'de> {
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, FieldError> {
         match self.value {
-            Value::Null => visitor.visit_none().map_err(|e: FieldError| e.at(&self.path)),
+            Value::Null => visitor
+                .visit_none()
+                .map_err(|e: FieldError| e.at(&self.path)),
             _ => visitor.visit_some(self),
         }
     }
@@ -152,7 +154,10 @@ impl<'de> de::Deserializer<'de> for ValueDe<'de> {
                     path: child(&path, k),
                 })
             }
-            other => Err(de::Error::invalid_type(unexpected(other), &"an enum variant")),
+            other => Err(de::Error::invalid_type(
+                unexpected(other),
+                &"an enum variant",
+            )),
         };
         r.map_err(|e| e.at(&path))
     }
@@ -197,9 +202,12 @@ impl<'de> SeqAccess<'de> for &mut SeqDe<'_, 'de> {
             None => Ok(None),
             Some((i, value)) => {
                 let path = format!("{}[{i}]", self.path);
-                seed.deserialize(ValueDe { value, path: path.clone() })
-                    .map(Some)
-                    .map_err(|e| e.at(&path))
+                seed.deserialize(ValueDe {
+                    value,
+                    path: path.clone(),
+                })
+                .map(Some)
+                .map_err(|e| e.at(&path))
             }
         }
     }
@@ -233,14 +241,20 @@ impl<'de> MapAccess<'de> for MapDe<'_, 'de> {
         }
     }
 
-    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, FieldError> {
+    fn next_value_seed<V: DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, FieldError> {
         let (k, value) = self
             .pending
             .take()
             .ok_or_else(|| <FieldError as de::Error>::custom("value requested before key"))?;
         let path = child(self.path, k);
-        seed.deserialize(ValueDe { value, path: path.clone() })
-            .map_err(|e| e.at(&path))
+        seed.deserialize(ValueDe {
+            value,
+            path: path.clone(),
+        })
+        .map_err(|e| e.at(&path))
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -283,11 +297,18 @@ impl<'de> VariantAccess<'de> for ValueDe<'de> {
         }
     }
 
-    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, FieldError> {
+    fn newtype_variant_seed<T: DeserializeSeed<'de>>(
+        self,
+        seed: T,
+    ) -> Result<T::Value, FieldError> {
         seed.deserialize(self)
     }
 
-    fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, FieldError> {
+    fn tuple_variant<V: Visitor<'de>>(
+        self,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, FieldError> {
         de::Deserializer::deserialize_seq(self, visitor)
     }
 
@@ -314,8 +335,16 @@ mod tests {
         });
         let e = from_value::<Task>(&doc).unwrap_err();
         assert_eq!(e.path(), "spec.steps[1].imagee");
-        assert!(e.message().starts_with("unknown field `imagee`, expected one of"), "{e}");
-        assert!(e.to_string().starts_with("spec.steps[1].imagee: unknown field"), "{e}");
+        assert!(
+            e.message()
+                .starts_with("unknown field `imagee`, expected one of"),
+            "{e}"
+        );
+        assert!(
+            e.to_string()
+                .starts_with("spec.steps[1].imagee: unknown field"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -327,11 +356,17 @@ mod tests {
 
         let doc = json!({"apiVersion": "v", "kind": "Task", "spec": {"steps": [{"name": 3}]}});
         let e = from_value::<Task>(&doc).unwrap_err();
-        assert_eq!(e.to_string(), "spec.steps[0].name: invalid type: integer `3`, expected a string");
+        assert_eq!(
+            e.to_string(),
+            "spec.steps[0].name: invalid type: integer `3`, expected a string"
+        );
 
         let doc = json!({"apiVersion": "v", "kind": "Task", "spec": {"steps": [{"ref": {"params": [{"name": "p"}]}}]}});
         let e = from_value::<Task>(&doc).unwrap_err();
-        assert_eq!(e.to_string(), "spec.steps[0].ref.params[0]: missing field `value`");
+        assert_eq!(
+            e.to_string(),
+            "spec.steps[0].ref.params[0]: missing field `value`"
+        );
 
         let e = from_value::<Task>(&json!({"kind": "Task"})).unwrap_err();
         assert_eq!(e.to_string(), "missing field `apiVersion`");

@@ -46,11 +46,11 @@ pub fn parse_duration(input: &str) -> Result<i64, String> {
     let invalid = || format!("time: invalid duration {}", quote(input));
     let mut s = input.as_bytes();
     let mut neg = false;
-    if let Some(&c) = s.first() {
-        if c == b'-' || c == b'+' {
-            neg = c == b'-';
-            s = &s[1..];
-        }
+    if let Some(&c) = s.first()
+        && (c == b'-' || c == b'+')
+    {
+        neg = c == b'-';
+        s = &s[1..];
     }
     if s == b"0" {
         return Ok(0);
@@ -269,8 +269,14 @@ mod tests {
             ("3h30m", (3 * 3600 + 30 * 60) * S),
             ("10.5s4m", 4 * 60 * S + 10 * S + 500_000_000),
             ("-2m3.4s", -(2 * 60 * S + 3 * S + 400_000_000)),
-            ("1h2m3s4ms5us6ns", 3600 * S + 2 * 60 * S + 3 * S + 4_000_000 + 5_000 + 6),
-            ("39h9m14.425s", 39 * 3600 * S + 9 * 60 * S + 14 * S + 425_000_000),
+            (
+                "1h2m3s4ms5us6ns",
+                3600 * S + 2 * 60 * S + 3 * S + 4_000_000 + 5_000 + 6,
+            ),
+            (
+                "39h9m14.425s",
+                39 * 3600 * S + 9 * 60 * S + 14 * S + 425_000_000,
+            ),
             ("52763797000ns", 52_763_797_000),
             ("0.3333333333333333333h", 20 * 60 * S),
             ("9007199254740993ns", (1 << 53) + 1),
@@ -282,7 +288,10 @@ mod tests {
             ("-9223372036s854ms775us808ns", i64::MIN),
             ("-2562047h47m16.854775808s", i64::MIN),
             ("0.100000000000000000000h", 6 * 60 * S),
-            ("0.830103483285477580700h", 49 * 60 * S + 48 * S + 372_539_827),
+            (
+                "0.830103483285477580700h",
+                49 * 60 * S + 48 * S + 372_539_827,
+            ),
             ("1.5h", 5400 * S),
             ("1h30m", 5400 * S),
             ("90s", 90 * S),
@@ -306,12 +315,27 @@ mod tests {
             ("+.s", r#"time: invalid duration "+.s""#),
             ("1d", r#"time: unknown unit "d" in duration "1d""#),
             ("1h ", r#"time: unknown unit "h " in duration "1h ""#),
-            ("9223372036854775808ns", r#"time: invalid duration "9223372036854775808ns""#),
-            ("9223372036854775.808us", r#"time: invalid duration "9223372036854775.808us""#),
-            ("-9223372036854775809ns", r#"time: invalid duration "-9223372036854775809ns""#),
+            (
+                "9223372036854775808ns",
+                r#"time: invalid duration "9223372036854775808ns""#,
+            ),
+            (
+                "9223372036854775.808us",
+                r#"time: invalid duration "9223372036854775.808us""#,
+            ),
+            (
+                "-9223372036854775809ns",
+                r#"time: invalid duration "-9223372036854775809ns""#,
+            ),
             ("3000000h", r#"time: invalid duration "3000000h""#),
-            ("9223372036854775d", r#"time: unknown unit "d" in duration "9223372036854775d""#),
-            ("1µ", r#"time: unknown unit "\xc2\xb5" in duration "1\xc2\xb5""#),
+            (
+                "9223372036854775d",
+                r#"time: unknown unit "d" in duration "9223372036854775d""#,
+            ),
+            (
+                "1µ",
+                r#"time: unknown unit "\xc2\xb5" in duration "1\xc2\xb5""#,
+            ),
         ];
         for (s, want) in bad {
             assert_eq!(parse_duration(s), Err(want.to_string()), "{s:?}");

@@ -10,9 +10,17 @@
 //! * optional scalars and structs are `Option`s and lists are `Vec`s, both left out of the output
 //!   when absent/empty; booleans are `Option<bool>` so an explicit `false` round-trips; maps are
 //!   `BTreeMap`s;
+//! * a few large optional parts are boxed to keep objects small (`stepTemplate`, `podTemplate`,
+//!   a pipeline task's `pipelineSpec`); serde reads and writes them as if they were not;
 //! * names that are Rust keywords get a trailing underscore, as in k8s-openapi (`type_`, `enum_`,
 //!   `ref_`);
-//! * durations stay the strings the user wrote; [`duration`] parses and canonicalizes them.
+//! * durations stay the strings the user wrote; [`duration`] parses and canonicalizes them;
+//! * a missing `name` reads as `""` (validation reports it, as Tekton's webhook would); `name` is
+//!   always written except on steps and sidecars, where Tekton allows it empty and it is left out
+//!   when empty; a missing param `value` or pipeline result `value` is a deserialization error;
+//! * [`Step`], [`StepTemplate`] and [`Sidecar`] do not get Tekton's `computeResources: {}` and
+//!   other defaulting: the model keeps what was written (see reference §5 for the normalisation a
+//!   diff against the cluster needs).
 //!
 //! [`from_value`] deserializes any of these types from JSON with the failing field's path in the
 //! error.
@@ -75,10 +83,19 @@ mod tests {
         );
         assert_eq!(Pipeline::new("p", PipelineSpec::default()).kind, "Pipeline");
         let tr = TaskRun::new(TaskRunSpec::default());
-        assert_eq!((tr.kind.as_str(), tr.metadata.name.as_deref()), ("TaskRun", None));
-        assert_eq!(PipelineRun::new(PipelineRunSpec::default()).kind, "PipelineRun");
+        assert_eq!(
+            (tr.kind.as_str(), tr.metadata.name.as_deref()),
+            ("TaskRun", None)
+        );
+        assert_eq!(
+            PipelineRun::new(PipelineRunSpec::default()).kind,
+            "PipelineRun"
+        );
         let sa = StepAction::new("s", StepActionSpec::default());
-        assert_eq!((sa.api_version.as_str(), sa.kind.as_str()), ("tekton.dev/v1beta1", "StepAction"));
+        assert_eq!(
+            (sa.api_version.as_str(), sa.kind.as_str()),
+            ("tekton.dev/v1beta1", "StepAction")
+        );
     }
 
     #[test]
@@ -105,8 +122,13 @@ mod tests {
     #[test]
     fn unknown_tekton_field_is_an_error() {
         let e = serde_json::from_value::<Step>(json!({"name": "s", "imagee": "x"})).unwrap_err();
-        assert!(e.to_string().starts_with("unknown field `imagee`, expected one of `name`"), "{e}");
-        let e = serde_json::from_value::<PipelineTask>(json!({"name": "t", "runafter": ["a"]})).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("unknown field `imagee`, expected one of `name`"),
+            "{e}"
+        );
+        let e = serde_json::from_value::<PipelineTask>(json!({"name": "t", "runafter": ["a"]}))
+            .unwrap_err();
         assert!(e.to_string().contains("unknown field `runafter`"), "{e}");
     }
 
@@ -119,14 +141,26 @@ mod tests {
             "name": "s", "env": [{"name": "A", "valeu": "1"}]
         }))
         .unwrap();
-        assert_eq!(step.env, vec![EnvVar { name: "A".into(), ..EnvVar::default() }]);
-        assert_eq!(serde_json::to_value(&step).unwrap(), json!({"name": "s", "env": [{"name": "A"}]}));
+        assert_eq!(
+            step.env,
+            vec![EnvVar {
+                name: "A".into(),
+                ..EnvVar::default()
+            }]
+        );
+        assert_eq!(
+            serde_json::to_value(&step).unwrap(),
+            json!({"name": "s", "env": [{"name": "A"}]})
+        );
     }
 
     #[test]
     fn embedded_task_converts_both_ways() {
         let spec = TaskSpec {
-            steps: vec![Step { name: "a".into(), ..Step::default() }],
+            steps: vec![Step {
+                name: "a".into(),
+                ..Step::default()
+            }],
             ..TaskSpec::default()
         };
         let mut e = EmbeddedTask::from_task_spec(spec.clone());

@@ -7,7 +7,9 @@ use std::fmt;
 
 /// The type of a param or result: `string` (the default), `array` (of strings) or `object`
 /// (string → string).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum ParamType {
     #[default]
@@ -109,7 +111,9 @@ impl ParamSpec {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Param {
+    #[serde(default)]
     pub name: String,
+    /// Required: a missing `value` is a deserialization error (`""` is a real value).
     pub value: ParamValue,
 }
 
@@ -362,7 +366,13 @@ mod tests {
 
     #[test]
     fn param_value_shapes_round_trip() {
-        for v in [json!("x"), json!(["a", "b"]), json!({"k": "v"}), json!([]), json!({})] {
+        for v in [
+            json!("x"),
+            json!(["a", "b"]),
+            json!({"k": "v"}),
+            json!([]),
+            json!({}),
+        ] {
             assert_eq!(serde_json::to_value(pv(v.clone())).unwrap(), v);
         }
         assert_eq!(pv(json!(["a"])).type_name(), "array");
@@ -415,7 +425,11 @@ mod tests {
         p.default = Some(ParamValue::from("x"));
         assert_eq!(p.effective_type(), ParamType::String);
         p.properties = Some(BTreeMap::new());
-        assert_eq!(p.effective_type(), ParamType::Object, "properties: {{}} means object");
+        assert_eq!(
+            p.effective_type(),
+            ParamType::Object,
+            "properties: {{}} means object"
+        );
         p.type_ = Some(ParamType::Array);
         assert_eq!(p.effective_type(), ParamType::Array, "explicit type wins");
         assert_eq!(PropertySpec::default().effective_type(), ParamType::String);
@@ -423,15 +437,24 @@ mod tests {
 
     #[test]
     fn param_type_is_lowercase_and_strict() {
-        assert_eq!(serde_json::to_value(ParamType::Object).unwrap(), json!("object"));
-        let e = serde_json::from_value::<ParamSpec>(json!({"name": "p", "type": "int"})).unwrap_err();
+        assert_eq!(
+            serde_json::to_value(ParamType::Object).unwrap(),
+            json!("object")
+        );
+        let e =
+            serde_json::from_value::<ParamSpec>(json!({"name": "p", "type": "int"})).unwrap_err();
         assert!(e.to_string().contains("unknown variant `int`"), "{e}");
     }
 
     #[test]
     fn unknown_field_is_rejected_by_name() {
-        let e = serde_json::from_value::<ParamSpec>(json!({"name": "p", "defualt": "x"})).unwrap_err();
-        assert!(e.to_string().starts_with("unknown field `defualt`, expected one of"), "{e}");
+        let e =
+            serde_json::from_value::<ParamSpec>(json!({"name": "p", "defualt": "x"})).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("unknown field `defualt`, expected one of"),
+            "{e}"
+        );
         let e = serde_json::from_value::<Param>(json!({"name": "p"})).unwrap_err();
         assert_eq!(e.to_string(), "missing field `value`");
     }

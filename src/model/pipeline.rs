@@ -1,8 +1,8 @@
 //! `Pipeline` (tekton.dev/v1): pipeline tasks, references, matrix, workspaces, results.
 
+use super::API_VERSION_V1;
 use super::params::{Param, ParamSpec, ParamType, ParamValue};
 use super::task::{EmbeddedTask, WhenExpression};
-use super::API_VERSION_V1;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

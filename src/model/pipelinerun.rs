@@ -81,7 +81,7 @@ pub struct PipelineTaskRunTemplate {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub service_account_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub pod_template: Option<PodTemplate>,
+    pub pod_template: Option<Box<PodTemplate>>,
 }
 
 /// `spec.taskRunSpecs[]`: overrides for the TaskRun of one pipeline task.
@@ -93,7 +93,7 @@ pub struct PipelineTaskRunSpec {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub service_account_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub pod_template: Option<PodTemplate>,
+    pub pod_template: Option<Box<PodTemplate>>,
     /// Beta.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub step_specs: Vec<TaskRunStepSpec>,

@@ -106,7 +106,7 @@ task_spec_family! {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub steps: Vec<Step>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub step_template: Option<StepTemplate>,
+    pub step_template: Option<Box<StepTemplate>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sidecars: Vec<Sidecar>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -378,15 +378,17 @@ impl WorkspaceDeclaration {
     }
 }
 
-/// A step's or sidecar's use of a task workspace (isolated workspaces). Both fields are required
-/// by the CRD schema and always serialized (like Tekton).
+/// A step's or sidecar's use of a task workspace (isolated workspaces, beta).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct WorkspaceUsage {
     #[serde(default)]
     pub name: String,
-    #[serde(default)]
-    pub mount_path: String,
+    /// Where to mount it in this container; absent means the workspace's own mount path. The CRD
+    /// schema of a standalone Task requires the key (Tekton's Go type always writes it, `""` when
+    /// empty), embedded task specs are not schema-checked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mount_path: Option<String>,
 }
 
 /// A reference to a StepAction (`steps[].ref`): a `name`, or a `resolver` with `params`.

@@ -60,7 +60,7 @@ pub struct TaskRunSpec {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub workspaces: Vec<WorkspaceBinding>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub pod_template: Option<PodTemplate>,
+    pub pod_template: Option<Box<PodTemplate>>,
     /// Go duration string, kept as written; `0` = no timeout; defaulted to `1h0m0s`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout: Option<String>,

@@ -1955,10 +1955,9 @@ fn register_handles(engine: &mut Engine) {
     }
     engine.register_get("name", |w: &mut TaskWorkspace| w.name.clone());
 
-    engine.register_fn("to_string", |w: &mut PipelineWorkspace| -> R<String> {
-        handles::render(&Dynamic::from(w.clone()))?;
-        Ok(String::new())
-    });
+    // Rhai swallows errors raised by `to_string` during interpolation, so this cannot fail here; it
+    // renders the task-side form, which validation reports when used outside a task.
+    engine.register_fn("to_string", |w: &mut PipelineWorkspace| format!("$(workspaces.{}.path)", w.name));
     engine.register_fn("to_debug", |w: &mut PipelineWorkspace| format!("PipelineWorkspace({})", w.name));
     engine.register_get("bound", |w: &mut PipelineWorkspace| format!("$(workspaces.{}.bound)", w.name));
     engine.register_get("name", |w: &mut PipelineWorkspace| w.name.clone());

@@ -248,9 +248,15 @@ fn to_diagnostic(err: &EvalAltResult, st: &State, entry: FileId) -> Diagnostic {
                 .at(span)
                 .label("raised here")
         }
+        EvalAltResult::ErrorParsing(rhai::ParseErrorType::VariableUndefined(name), _) => {
+            Diagnostic::error("E009", format!("unknown variable `{name}`"))
+                .at(span)
+                .label("not declared")
+                .help("declare it with `let`; inputs from --set/--values are in the `values` map")
+        }
         EvalAltResult::ErrorParsing(kind, _) => Diagnostic::error("E001", format!("syntax error: {kind}"))
             .at(span)
-            .help("see the Rhai language reference: https://rhai.rs/book/"),
+            .help(syntax_help(kind)),
         EvalAltResult::ErrorFunctionNotFound(sig, _) => function_not_found(sig).at(span),
         EvalAltResult::ErrorVariableNotFound(name, _) => {
             let mut d = Diagnostic::error("E009", format!("unknown variable `{name}`"))
@@ -322,11 +328,28 @@ fn limit(span: Option<Span>, msg: String, help: &str) -> Diagnostic {
         .help(help.to_string())
 }
 
+fn syntax_help(kind: &rhai::ParseErrorType) -> String {
+    let text = kind.to_string();
+    if text.contains("reserved keyword") {
+        return "Rhai reserves this word; quote it as a map key (`#{ \"default\": \"main\" }`) or choose another name".into();
+    }
+    "see the Rhai language reference: https://rhai.rs/book/".into()
+}
+
+/// `stepp (Task, &str | ImmutableString | String)` → `stepp(Task, string)`.
+fn clean_signature(sig: &str) -> String {
+    let sig = sig.replace("&str | ImmutableString | String", "string");
+    match sig.split_once(" (") {
+        Some((name, rest)) => format!("{name}({rest}"),
+        None => sig,
+    }
+}
+
 fn function_not_found(sig: &str) -> Diagnostic {
     let name = sig.split(' ').next().unwrap_or(sig).split('(').next().unwrap_or(sig);
     let mut d = Diagnostic::error(
         "E002",
-        format!("no function `{sig}`"),
+        format!("no function `{}`", clean_signature(sig)),
     )
     .label("unknown function or wrong argument types");
     let known = api::function_names();
@@ -346,3 +369,6 @@ fn span_in(st: &State, file: FileId, pos: Position) -> Option<Span> {
     let line = pos.line()?;
     Some(st.sources.span_at(file, line, pos.position().unwrap_or(1)))
 }
+
+#[cfg(test)]
+mod tests;

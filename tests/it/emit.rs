@@ -93,10 +93,14 @@ const MUST_QUOTE: &[&str] = &[
 /// identical in every position.
 const SAFE_PLAIN: &[(&str, &str)] = &[
     ("$(params.x)", "$(params.x)"),
-    ("$(tasks.build.results.digest)", "$(tasks.build.results.digest)"),
+    (
+        "$(tasks.build.results.digest)",
+        "$(tasks.build.results.digest)",
+    ),
     ("héllo wörld ✓", "héllo wörld ✓"),
     ("日本語", "日本語"),
-    ("gcr.io/x/y:1.0", "gcr.io/x/y:1.0"),
+    ("tekton.dev/pipeline", "tekton.dev/pipeline"),
+    ("--depth=1", "--depth=1"),
 ];
 
 fn is_quoted(scalar: &str) -> bool {
@@ -109,7 +113,11 @@ fn ambiguous_strings_are_quoted_as_values_items_and_keys() {
         let as_value = to_yaml(&json!({ "value": s })).unwrap();
         let scalar = as_value.strip_prefix("value: ").unwrap();
         assert!(is_quoted(scalar), "value {s:?} not quoted: {as_value}");
-        assert_eq!(parse_value(&as_value).unwrap(), json!({ "value": s }), "{as_value}");
+        assert_eq!(
+            parse_value(&as_value).unwrap(),
+            json!({ "value": s }),
+            "{as_value}"
+        );
 
         let as_item = to_yaml(&json!([s])).unwrap();
         let scalar = as_item.strip_prefix("- ").unwrap();
@@ -120,21 +128,34 @@ fn ambiguous_strings_are_quoted_as_values_items_and_keys() {
         map.insert(s.to_string(), json!("x"));
         let as_key = to_yaml(&map).unwrap();
         assert!(is_quoted(&as_key), "key {s:?} not quoted: {as_key}");
-        assert_eq!(parse_value(&as_key).unwrap(), Value::Object(map), "{as_key}");
+        assert_eq!(
+            parse_value(&as_key).unwrap(),
+            Value::Object(map),
+            "{as_key}"
+        );
     }
 }
 
 #[test]
 fn safe_strings_stay_plain_and_read_back() {
     for (s, written) in SAFE_PLAIN {
-        assert_eq!(to_yaml(&json!({ "v": s })).unwrap(), format!("v: {written}\n"));
+        assert_eq!(
+            to_yaml(&json!({ "v": s })).unwrap(),
+            format!("v: {written}\n")
+        );
         assert_eq!(to_yaml(&json!([s])).unwrap(), format!("- {written}\n"));
         assert_eq!(
             to_yaml(&json!({ *s: 1 })).unwrap(),
             format!("{written}: 1\n")
         );
-        assert_eq!(parse_value(&format!("v: {written}\n")).unwrap(), json!({ "v": s }));
-        assert_eq!(parse_value(&format!("{written}: 1\n")).unwrap(), json!({ *s: 1 }));
+        assert_eq!(
+            parse_value(&format!("v: {written}\n")).unwrap(),
+            json!({ "v": s })
+        );
+        assert_eq!(
+            parse_value(&format!("{written}: 1\n")).unwrap(),
+            json!({ *s: 1 })
+        );
     }
 }
 
@@ -144,7 +165,10 @@ fn a_string_with_a_newline_round_trips_in_every_position() {
     let value = json!({ "v": s, "l": [s], "m": { s: s } });
     let text = to_yaml(&value).unwrap();
     assert_eq!(parse_value(&text).unwrap(), value, "{text}");
-    assert!(text.starts_with("v: |-\n  line one\n  line two\n"), "{text}");
+    assert!(
+        text.starts_with("v: |-\n  line one\n  line two\n"),
+        "{text}"
+    );
 }
 
 /// Everything at once, in one document, also read back through the stream reader.
@@ -361,7 +385,10 @@ fn emitting_twice_gives_the_same_bytes() {
     let stream = to_yaml_stream(&[&value, &value]).unwrap();
     assert_eq!(stream, to_yaml_stream(&[&value, &value]).unwrap());
     assert_eq!(stream, format!("{a}---\n{a}"));
-    assert_eq!(parse_documents(&stream).unwrap(), vec![value.clone(), value]);
+    assert_eq!(
+        parse_documents(&stream).unwrap(),
+        vec![value.clone(), value]
+    );
 }
 
 #[test]
@@ -371,7 +398,15 @@ fn keys_follow_struct_order() {
         .lines()
         .filter(|l| !l.starts_with(' ') && !l.starts_with('-'))
         .collect();
-    assert_eq!(top, ["apiVersion: tekton.dev/v1", "kind: Task", "metadata:", "spec:"]);
+    assert_eq!(
+        top,
+        [
+            "apiVersion: tekton.dev/v1",
+            "kind: Task",
+            "metadata:",
+            "spec:"
+        ]
+    );
 }
 
 #[test]
@@ -502,12 +537,20 @@ fn layout_paths_headers_and_kustomization() {
     }
     let empty = layout(&[], "x.rhai").unwrap();
     assert_eq!(paths(&empty), ["kustomization.yaml"]);
-    assert!(empty[0].contents.ends_with("resources: []\n"), "{}", empty[0].contents);
+    assert!(
+        empty[0].contents.ends_with("resources: []\n"),
+        "{}",
+        empty[0].contents
+    );
 }
 
 #[test]
 fn layout_rejects_two_docs_on_one_path() {
-    let docs = vec![doc("Task", "build"), doc("Pipeline", "ci"), doc("Task", "build")];
+    let docs = vec![
+        doc("Task", "build"),
+        doc("Pipeline", "ci"),
+        doc("Task", "build"),
+    ];
     let e = layout(&docs, "ci.rhai").unwrap_err();
     assert!(matches!(e, EmitError::PathConflict { .. }), "{e:?}");
     assert_eq!(
@@ -531,7 +574,10 @@ fn layout_rejects_two_docs_on_one_path() {
 fn layout_rejects_names_that_are_not_file_names() {
     for name in ["", "../escape", "a/b", ".hidden", "with space"] {
         let e = layout(&[doc("Task", name)], "ci.rhai").unwrap_err();
-        assert!(matches!(e, EmitError::InvalidName { .. }), "{name:?}: {e:?}");
+        assert!(
+            matches!(e, EmitError::InvalidName { .. }),
+            "{name:?}: {e:?}"
+        );
     }
     let e = layout(&[doc("../Task", "x")], "ci.rhai").unwrap_err();
     assert!(matches!(e, EmitError::InvalidName { .. }), "{e:?}");
@@ -568,7 +614,11 @@ fn rewrite_removes_stale_files_and_keeps_hand_written_ones() {
     write_dir(out, &layout(&sample_docs(), "ci.rhai").unwrap()).unwrap();
     // Files tekscript did not write, next to generated ones.
     fs::write(out.join("tasks/notes.yaml"), "kind: ConfigMap\n").unwrap();
-    fs::write(out.join("tasks/README.md"), "# Generated by tekscript, but not yaml\n").unwrap();
+    fs::write(
+        out.join("tasks/README.md"),
+        "# Generated by tekscript, but not yaml\n",
+    )
+    .unwrap();
     fs::write(out.join("values.yaml"), "a: 1\n").unwrap();
 
     // Drop the Task "build" and the StepAction (its directory empties).
@@ -608,7 +658,11 @@ fn another_kustomize_root_inside_is_left_alone() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path();
     // Another build's output in a subdirectory.
-    write_dir(&out.join("other"), &layout(&[doc("Task", "x")], "other.rhai").unwrap()).unwrap();
+    write_dir(
+        &out.join("other"),
+        &layout(&[doc("Task", "x")], "other.rhai").unwrap(),
+    )
+    .unwrap();
     let before = tree(&out.join("other"));
     write_dir(out, &layout(&sample_docs(), "ci.rhai").unwrap()).unwrap();
     assert_eq!(tree(&out.join("other")), before);
@@ -645,7 +699,9 @@ fn unchanged_files_are_not_rewritten() {
 
     // One document changes: only it (and not, say, the kustomization) is replaced.
     let mut docs = sample_docs();
-    docs[1].yaml = docs[1].yaml.replace("git-clone", "git-clone\n  labels: {a: b}");
+    docs[1].yaml = docs[1]
+        .yaml
+        .replace("git-clone", "git-clone\n  labels: {a: b}");
     let changed = layout(&docs, "ci.rhai").unwrap();
     let report = write_dir(out, &changed).unwrap();
     assert_eq!(report.written, pathbufs(&["tasks/git-clone.yaml"]));
@@ -660,7 +716,11 @@ fn a_hand_written_file_in_the_way_changes_nothing() {
     let out = tmp.path();
     write_dir(out, &layout(&sample_docs(), "ci.rhai").unwrap()).unwrap();
     // Someone replaced a generated file with their own.
-    fs::write(out.join("tasks/build.yaml"), "apiVersion: tekton.dev/v1\n# mine\n").unwrap();
+    fs::write(
+        out.join("tasks/build.yaml"),
+        "apiVersion: tekton.dev/v1\n# mine\n",
+    )
+    .unwrap();
     let before = tree(out);
 
     // A build that would add files in new directories, change files and remove others.
@@ -724,10 +784,16 @@ fn output_path_that_is_a_file_is_an_error() {
     assert!(matches!(e, EmitError::NotADirectory { .. }), "{e:?}");
     assert_eq!(
         e.to_string(),
-        format!("cannot write to {}: it exists and is not a directory", out.display())
+        format!(
+            "cannot write to {}: it exists and is not a directory",
+            out.display()
+        )
     );
     assert_eq!(fs::read_to_string(&out).unwrap(), "not a directory");
-    assert!(matches!(&check_dir(&out, &files)[..], [Difference::Conflict(..)]));
+    assert!(matches!(
+        &check_dir(&out, &files)[..],
+        [Difference::Conflict(..)]
+    ));
 }
 
 #[test]
@@ -749,7 +815,9 @@ fn check_reports_missing_changed_and_stale() {
 
     write_dir(&out, &files).unwrap();
     fs::remove_file(out.join("pipelines/ci.yaml")).unwrap();
-    let edited = files[1].contents.replace("name: git-clone", "name: git-clone-old");
+    let edited = files[1]
+        .contents
+        .replace("name: git-clone", "name: git-clone-old");
     fs::write(out.join("tasks/git-clone.yaml"), &edited).unwrap();
     fs::write(
         out.join("tasks/old.yaml"),

@@ -22,7 +22,10 @@ use std::sync::OnceLock;
 
 /// Where the shared Tekton CRDs live (only in the tekscript workspace).
 pub fn crds_dir() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus/tekton-crds"))
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/corpus/tekton-crds"
+    ))
 }
 
 /// `(kind, apiVersion)` → openAPIV3Schema, for every CRD version in [`crds_dir`].
@@ -39,7 +42,8 @@ fn schemas() -> &'static BTreeMap<(String, String), Value> {
             if f.extension().and_then(|e| e.to_str()) != Some("yaml") {
                 continue;
             }
-            let text = std::fs::read_to_string(&f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+            let text =
+                std::fs::read_to_string(&f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
             let docs: Vec<Value> = serde_saphyr::from_multiple(&text)
                 .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
             for crd in docs {
@@ -64,7 +68,9 @@ fn schemas() -> &'static BTreeMap<(String, String), Value> {
 /// The openAPIV3Schema of the CRD version serving `kind` at `api_version` (`tekton.dev/v1`), if the
 /// shared CRDs are present and have it.
 pub fn crd_schema(kind: &str, api_version: &str) -> Option<Value> {
-    schemas().get(&(kind.to_string(), api_version.to_string())).cloned()
+    schemas()
+        .get(&(kind.to_string(), api_version.to_string()))
+        .cloned()
 }
 
 /// Validates a whole document against the CRD for its `kind` and `apiVersion`.
@@ -72,10 +78,16 @@ pub fn validate_document(doc: &Value) -> Result<(), Vec<String>> {
     let kind = doc["kind"].as_str().unwrap_or_default();
     let api_version = doc["apiVersion"].as_str().unwrap_or_default();
     let Some(schema) = schemas().get(&(kind.to_string(), api_version.to_string())) else {
-        return Err(vec![format!("<root>: no CRD schema for kind {kind:?} at apiVersion {api_version:?}")]);
+        return Err(vec![format!(
+            "<root>: no CRD schema for kind {kind:?} at apiVersion {api_version:?}"
+        )]);
     };
     let problems = validate(schema, doc);
-    if problems.is_empty() { Ok(()) } else { Err(problems) }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
 }
 
 /// Every problem of `value` against `schema` (a document root: `metadata` is only checked to be an
@@ -91,7 +103,11 @@ fn show(path: &str) -> &str {
 }
 
 fn key_path(path: &str, key: &str) -> String {
-    if path.is_empty() { key.to_string() } else { format!("{path}.{key}") }
+    if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
+    }
 }
 
 fn json_type(v: &Value) -> &'static str {
@@ -114,21 +130,30 @@ fn check(schema: &Value, value: &Value, path: &str, out: &mut Vec<String>) {
     let ty = schema.get("type").and_then(Value::as_str);
     let preserve = flag(schema, "x-kubernetes-preserve-unknown-fields");
     if value.is_null() {
-        if !flag(schema, "nullable") && !(ty.is_none() && preserve) {
+        let anything_goes = ty.is_none() && preserve;
+        if !(flag(schema, "nullable") || anything_goes) {
             out.push(format!("{}: null is not allowed", show(path)));
         }
         return;
     }
     if flag(schema, "x-kubernetes-int-or-string") {
         if !matches!(json_type(value), "integer" | "string") {
-            out.push(format!("{}: expected an integer or a string, found {}", show(path), json_type(value)));
+            out.push(format!(
+                "{}: expected an integer or a string, found {}",
+                show(path),
+                json_type(value)
+            ));
         }
         return;
     }
-    if let Some(allowed) = schema.get("enum").and_then(Value::as_array) {
-        if !allowed.contains(value) {
-            out.push(format!("{}: {value} is not one of {}", show(path), Value::Array(allowed.clone())));
-        }
+    if let Some(allowed) = schema.get("enum").and_then(Value::as_array)
+        && !allowed.contains(value)
+    {
+        out.push(format!(
+            "{}: {value} is not one of {}",
+            show(path),
+            Value::Array(allowed.clone())
+        ));
     }
     match ty {
         Some("object") => match value {
@@ -136,7 +161,11 @@ fn check(schema: &Value, value: &Value, path: &str, out: &mut Vec<String>) {
                 let _ = map;
             }
             Value::Object(map) => check_object(schema, map, path, preserve, out),
-            other => out.push(format!("{}: expected an object, found {}", show(path), json_type(other))),
+            other => out.push(format!(
+                "{}: expected an object, found {}",
+                show(path),
+                json_type(other)
+            )),
         },
         Some("array") => match value {
             Value::Array(items) => {
@@ -147,44 +176,74 @@ fn check(schema: &Value, value: &Value, path: &str, out: &mut Vec<String>) {
                     check_list_type(schema, item_schema, items, path, out);
                 }
             }
-            other => out.push(format!("{}: expected an array, found {}", show(path), json_type(other))),
+            other => out.push(format!(
+                "{}: expected an array, found {}",
+                show(path),
+                json_type(other)
+            )),
         },
         Some("string") => match value {
             Value::String(s) => {
-                if let Some(p) = schema.get("pattern").and_then(Value::as_str) {
-                    if p == QUANTITY_PATTERN && !is_quantity(s) {
-                        out.push(format!("{}: {s:?} is not a resource quantity", show(path)));
-                    }
+                let pattern = schema.get("pattern").and_then(Value::as_str);
+                if pattern == Some(QUANTITY_PATTERN) && !is_quantity(s) {
+                    out.push(format!("{}: {s:?} is not a resource quantity", show(path)));
                 }
             }
-            other => out.push(format!("{}: expected a string, found {}", show(path), json_type(other))),
+            other => out.push(format!(
+                "{}: expected a string, found {}",
+                show(path),
+                json_type(other)
+            )),
         },
-        Some("integer") => match value.as_i64().map(i128::from).or(value.as_u64().map(i128::from)) {
+        Some("integer") => match value
+            .as_i64()
+            .map(i128::from)
+            .or(value.as_u64().map(i128::from))
+        {
             Some(n) => {
                 let range = match schema.get("format").and_then(Value::as_str) {
                     Some("int32") => Some((i128::from(i32::MIN), i128::from(i32::MAX))),
                     Some("int64") => Some((i128::from(i64::MIN), i128::from(i64::MAX))),
                     _ => None,
                 };
-                if let Some((lo, hi)) = range {
-                    if n < lo || n > hi {
-                        out.push(format!("{}: {n} is out of range for {}", show(path), schema["format"]));
-                    }
+                if let Some((lo, hi)) = range
+                    && (n < lo || n > hi)
+                {
+                    out.push(format!(
+                        "{}: {n} is out of range for {}",
+                        show(path),
+                        schema["format"]
+                    ));
                 }
             }
-            None => out.push(format!("{}: expected an integer, found {}", show(path), json_type(value))),
+            None => out.push(format!(
+                "{}: expected an integer, found {}",
+                show(path),
+                json_type(value)
+            )),
         },
         Some("number") => {
             if !value.is_number() {
-                out.push(format!("{}: expected a number, found {}", show(path), json_type(value)));
+                out.push(format!(
+                    "{}: expected a number, found {}",
+                    show(path),
+                    json_type(value)
+                ));
             }
         }
         Some("boolean") => {
             if !value.is_boolean() {
-                out.push(format!("{}: expected a boolean, found {}", show(path), json_type(value)));
+                out.push(format!(
+                    "{}: expected a boolean, found {}",
+                    show(path),
+                    json_type(value)
+                ));
             }
         }
-        Some(other) => out.push(format!("{}: schema has unsupported type {other:?}", show(path))),
+        Some(other) => out.push(format!(
+            "{}: schema has unsupported type {other:?}",
+            show(path)
+        )),
         None => {
             // No type: only meaningful with preserve-unknown-fields (anything goes), but apply
             // properties if there are some.
@@ -195,7 +254,13 @@ fn check(schema: &Value, value: &Value, path: &str, out: &mut Vec<String>) {
     }
 }
 
-fn check_object(schema: &Value, map: &Map<String, Value>, path: &str, preserve: bool, out: &mut Vec<String>) {
+fn check_object(
+    schema: &Value,
+    map: &Map<String, Value>,
+    path: &str,
+    preserve: bool,
+    out: &mut Vec<String>,
+) {
     let props = schema.get("properties").and_then(Value::as_object);
     let additional = schema.get("additionalProperties");
     for (k, v) in map {
@@ -211,17 +276,31 @@ fn check_object(schema: &Value, map: &Map<String, Value>, path: &str, preserve: 
             }
         }
     }
-    for r in schema.get("required").and_then(Value::as_array).into_iter().flatten() {
-        if let Some(r) = r.as_str() {
-            if !map.contains_key(r) {
-                out.push(format!("{}: missing required field {r:?}", key_path(path, r)));
-            }
+    for r in schema
+        .get("required")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(r) = r.as_str()
+            && !map.contains_key(r)
+        {
+            out.push(format!(
+                "{}: missing required field {r:?}",
+                key_path(path, r)
+            ));
         }
     }
 }
 
 /// `set`: items unique; `map`: the `x-kubernetes-list-map-keys` tuple (with item defaults) unique.
-fn check_list_type(schema: &Value, item_schema: &Value, items: &[Value], path: &str, out: &mut Vec<String>) {
+fn check_list_type(
+    schema: &Value,
+    item_schema: &Value,
+    items: &[Value],
+    path: &str,
+    out: &mut Vec<String>,
+) {
     let keys: Vec<Value> = match schema.get("x-kubernetes-list-type").and_then(Value::as_str) {
         Some("set") => items.to_vec(),
         Some("map") => {
@@ -325,7 +404,10 @@ mod tests {
             "open": {"n": 1, "extra": "kept"}, "maybe": null, "cpu": "500m"
         });
         assert_eq!(validate(&tiny(), &v), Vec::<String>::new());
-        assert_eq!(validate(&tiny(), &json!({"name": "x", "port": 8080})), Vec::<String>::new());
+        assert_eq!(
+            validate(&tiny(), &json!({"name": "x", "port": 8080})),
+            Vec::<String>::new()
+        );
     }
 
     #[test]
@@ -350,7 +432,10 @@ mod tests {
             "name: missing required field \"name\"",
         ];
         assert_eq!(got, want);
-        assert_eq!(validate(&tiny(), &json!({"name": null})), vec!["name: null is not allowed"]);
+        assert_eq!(
+            validate(&tiny(), &json!({"name": null})),
+            vec!["name: null is not allowed"]
+        );
         assert_eq!(
             validate(&tiny(), &json!({"name": "x", "count": 3_000_000_000u64})),
             vec!["count: 3000000000 is out of range for \"int32\""]
@@ -363,7 +448,10 @@ mod tests {
             "x-kubernetes-list-map-keys": ["port", "protocol"],
             "items": {"type": "object", "properties": {"port": {"type": "integer"},
                 "protocol": {"type": "string", "default": "TCP"}}}});
-        assert_eq!(validate(&s, &json!([{"port": 1}, {"port": 1, "protocol": "UDP"}])), Vec::<String>::new());
+        assert_eq!(
+            validate(&s, &json!([{"port": 1}, {"port": 1, "protocol": "UDP"}])),
+            Vec::<String>::new()
+        );
         assert_eq!(
             validate(&s, &json!([{"port": 1}, {"port": 1, "protocol": "TCP"}])),
             vec!["[1]: duplicate of [0] (key [1,\"TCP\"])"]
@@ -372,10 +460,14 @@ mod tests {
 
     #[test]
     fn quantities() {
-        for ok in ["1", "0.5", ".5", "1.", "500m", "1Gi", "2E", "1e3", "1E-3", "+1", "-1.5Ki", "1e+2"] {
+        for ok in [
+            "1", "0.5", ".5", "1.", "500m", "1Gi", "2E", "1e3", "1E-3", "+1", "-1.5Ki", "1e+2",
+        ] {
             assert!(is_quantity(ok), "{ok}");
         }
-        for bad in ["", ".", "1x", "1 Gi", "Gi", "1e", "1ee3", "1Gii", "1.2.3", "1gi", "e3"] {
+        for bad in [
+            "", ".", "1x", "1 Gi", "Gi", "1e", "1ee3", "1Gii", "1.2.3", "1gi", "e3",
+        ] {
             assert!(!is_quantity(bad), "{bad}");
         }
     }
@@ -383,7 +475,9 @@ mod tests {
     #[test]
     fn validates_documents_against_the_shared_crds() {
         if crd_schema("Task", "tekton.dev/v1").is_none() {
-            println!("skipping: ../shared/corpus not found (only present in the tekscript workspace)");
+            println!(
+                "skipping: ../shared/corpus not found (only present in the tekscript workspace)"
+            );
             return;
         }
         let good = json!({"apiVersion": "tekton.dev/v1", "kind": "Task", "metadata": {"name": "t"},
@@ -399,8 +493,12 @@ mod tests {
                 "spec.steps[0].name: missing required field \"name\"".to_string(),
             ])
         );
-        let e = validate_document(&json!({"apiVersion": "tekton.dev/v1", "kind": "StepAction"})).unwrap_err();
-        assert_eq!(e, vec!["<root>: no CRD schema for kind \"StepAction\" at apiVersion \"tekton.dev/v1\""]);
+        let e = validate_document(&json!({"apiVersion": "tekton.dev/v1", "kind": "StepAction"}))
+            .unwrap_err();
+        assert_eq!(
+            e,
+            vec!["<root>: no CRD schema for kind \"StepAction\" at apiVersion \"tekton.dev/v1\""]
+        );
         assert!(crd_schema("StepAction", "tekton.dev/v1beta1").is_some());
         assert!(crd_schema("StepAction", "tekton.dev/v1alpha1").is_some());
     }

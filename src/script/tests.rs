@@ -1,0 +1,332 @@
+//! Script API tests: one-line `pass(src)` / `fail(src, code, substring)` helpers over the whole compile.
+
+use crate::{Compilation, Options, compile_file, compile_str};
+
+fn opts() -> Options {
+    Options::default()
+}
+
+#[track_caller]
+fn pass(src: &str) -> Compilation {
+    match compile_str("test.rhai", src, &opts()) {
+        Ok(c) => c,
+        Err(f) => panic!("expected success, got:\n{}", f.render_plain()),
+    }
+}
+
+#[track_caller]
+fn yaml(src: &str) -> String {
+    pass(src).to_yaml()
+}
+
+#[track_caller]
+fn fail(src: &str, code: &str, substring: &str) -> String {
+    match compile_str("test.rhai", src, &opts()) {
+        Ok(c) => panic!("expected {code}, got success:\n{}", c.to_yaml()),
+        Err(f) => {
+            let text = f.render_plain();
+            assert!(
+                f.diagnostics.iter().any(|d| d.code == code),
+                "expected code {code}, got:\n{text}"
+            );
+            assert!(text.contains(substring), "expected `{substring}` in:\n{text}");
+            text
+        }
+    }
+}
+
+#[test]
+fn handles_render_as_tekton_variables() {
+    let y = yaml(
+        r#"
+        let t = task("t");
+        let p = t.param("items", #{ type: "array" });
+        let o = t.param("cfg", #{ properties: ["url"] });
+        let w = t.workspace("src");
+        let r = t.result("digest");
+        t.step("s", "alpine:3.20", `echo ${p[1]} ${p.all} ${o["url"]} ${w} ${w.bound} ${w.claim} ${r} ${step_result("a", "b")}`);
+        emit(t);
+        "#,
+    );
+    assert!(
+        y.contains("echo $(params.items[1]) $(params.items[*]) $(params.cfg.url) $(workspaces.src.path) $(workspaces.src.bound) $(workspaces.src.claim) $(results.digest.path) $(steps.a.results.b)"),
+        "{y}"
+    );
+    assert!(y.contains("type: object"), "{y}");
+}
+
+#[test]
+fn dotted_param_names_use_the_bracket_form() {
+    let y = yaml(r#"let t = task("t"); let p = t.param("a.b"); t.step("s", "alpine:3.20", `echo ${p}`); emit(t);"#);
+    assert!(y.contains(r#"echo $(params["a.b"])"#), "{y}");
+}
+
+#[test]
+fn result_refs_render_and_finally_results_use_the_finally_prefix() {
+    let y = yaml(
+        r#"
+        let b = task("b"); b.result("digest"); b.step("s", "alpine:3.20", "true");
+        let p = pipeline("p");
+        let build = p.task("build", b);
+        let consumer = p.task("consumer", b, #{ params: #{ d: build.result("digest") } });
+        let f = p.finally("f", b);
+        p.result("d", build.result("digest"));
+        p.result("fd", f.result("digest"));
+        emit(p);
+        "#,
+    );
+    assert!(y.contains("value: $(tasks.build.results.digest)"), "{y}");
+    assert!(y.contains("value: $(finally.f.results.digest)"), "{y}");
+    // the shared task is emitted once, before the pipeline, and referenced by name
+    assert_eq!(y.matches("kind: Task\n").count(), 1, "{y}");
+    assert!(y.find("kind: Task\n").unwrap() < y.find("kind: Pipeline").unwrap());
+    assert_eq!(y.matches("name: b\n      kind: Task").count(), 3, "{y}");
+}
+
+#[test]
+fn embedding_puts_the_task_spec_inline() {
+    let y = yaml(
+        r#"
+        let p = pipeline("p");
+        p.task("a", task("t").step("s", "alpine:3.20", "true"), #{ embed: true });
+        emit(p);
+        "#,
+    );
+    assert!(!y.contains("kind: Task\n"), "{y}");
+    assert!(y.contains("taskSpec:"), "{y}");
+}
+
+#[test]
+fn unknown_key_is_an_error_with_a_suggestion() {
+    fail(
+        r#"emit(task("x").step(#{ name: "a", imagee: "alpine" }));"#,
+        "E004",
+        "did you mean `image`?",
+    );
+    fail(
+        r#"let p = pipeline("p"); p.task("a", task("t"), #{ runafter: [] }); emit(p);"#,
+        "E004",
+        "did you mean `runAfter`?",
+    );
+}
+
+#[test]
+fn unknown_key_in_a_kubernetes_struct_is_not_dropped() {
+    fail(
+        r#"emit(task("x").step(#{ name: "a", image: "alpine", securityContext: #{ privilegedd: true } }));"#,
+        "E004",
+        "privilegedd",
+    );
+}
+
+#[test]
+fn wrong_type_is_an_error() {
+    fail(
+        r#"emit(task("x").step(#{ name: "a", image: "alpine", args: "-v" }));"#,
+        "E003",
+        "args",
+    );
+}
+
+#[test]
+fn unknown_function_suggests_the_closest_name() {
+    let t = fail(r#"task("x").stepp("a", "alpine", "echo");"#, "E002", "did you mean `step`?");
+    assert!(t.contains("stepp(Task, string, string, string)"), "{t}");
+}
+
+#[test]
+fn syntax_error_points_at_the_token() {
+    let t = fail("let p = pipeline(\"ci\"\nemit(p);", "E001", "syntax error");
+    assert!(t.contains("test.rhai:2:1"), "{t}");
+}
+
+#[test]
+fn reserved_word_as_key_explains_quoting() {
+    fail(
+        r#"let t = task("t"); t.param("r", #{ default: "main" });"#,
+        "E001",
+        r#"#{ "default": "main" }"#,
+    );
+    let y = yaml(r#"let t = task("t"); t.param("r", #{ "default": "main" }); t.step("s", "alpine:3.20", "true"); emit(t);"#);
+    assert!(y.contains("default: main"), "{y}");
+}
+
+#[test]
+fn unknown_variable_is_reported() {
+    fail("emit(task(name));", "E009", "unknown variable `name`");
+}
+
+#[test]
+fn endless_loop_hits_the_operations_limit() {
+    fail("let x = 0; loop { x += 1; }", "E005", "operations");
+}
+
+#[test]
+fn runaway_recursion_hits_the_call_depth_limit() {
+    fail("fn f(n) { f(n + 1) } f(0);", "E005", "nested deeper");
+}
+
+#[test]
+fn huge_strings_hit_the_size_limit() {
+    fail(r#"let s = "x"; loop { s += s; }"#, "E005", "limit");
+}
+
+#[test]
+fn missing_map_property_is_reported() {
+    fail("let m = #{}; m.foo", "E013", "m.get(\"foo\")");
+}
+
+#[test]
+fn throw_becomes_e006() {
+    fail(r#"throw "pass --set env=prod";"#, "E006", "pass --set env=prod");
+}
+
+#[test]
+fn emitting_nothing_is_an_error() {
+    fail(r#"let t = task("t");"#, "E012", "emitted nothing");
+}
+
+#[test]
+fn two_different_tasks_with_one_name_conflict() {
+    fail(
+        r#"
+        emit(task("t").step("a", "alpine:3.20", "true"));
+        emit(task("t").step("b", "alpine:3.20", "true"));
+        "#,
+        "E011",
+        "two different Tasks are both named `t`",
+    );
+}
+
+#[test]
+fn unknown_task_result_is_reported_at_the_call() {
+    fail(
+        r#"let t = task("x").step("s", "alpine:3.20", "true"); t.result("digest");
+        let p = pipeline("p"); let a = p.task("a", t); p.result("r", a.result("digets")); emit(p);"#,
+        "E015",
+        "did you mean `digest`?",
+    );
+}
+
+#[test]
+fn durations_are_canonical() {
+    let y = yaml(
+        r#"let p = pipeline("p"); p.task("a", task_ref("x"), #{ timeout: "90s" }); emit(p);
+        emit(p.run(#{ timeouts: #{ pipeline: "1h", tasks: "30m" } }));"#,
+    );
+    assert!(y.contains("timeout: 1m30s"), "{y}");
+    assert!(y.contains("pipeline: 1h0m0s"), "{y}");
+    assert!(y.contains("tasks: 30m0s"), "{y}");
+    fail(
+        r#"let p = pipeline("p"); p.task("a", task_ref("x"), #{ timeout: "ten minutes" }); emit(p);"#,
+        "E010",
+        "invalid duration",
+    );
+}
+
+#[test]
+fn values_come_from_set_and_are_hermetic() {
+    let mut o = opts();
+    o.set("name=svc").unwrap();
+    o.set("image.tag=v1").unwrap();
+    let c = compile_str(
+        "v.rhai",
+        r#"emit(task(values.name).step("s", `alpine:${values.image.tag}`, "true"));"#,
+        &o,
+    )
+    .map_err(|f| f.render_plain())
+    .unwrap();
+    let y = c.to_yaml();
+    assert!(y.contains("name: svc") && y.contains("image: alpine:v1"), "{y}");
+    // no clock
+    fail("timestamp();", "E002", "timestamp");
+    // no eval
+    fail(r#"eval("1");"#, "E001", "eval");
+}
+
+#[test]
+fn workspace_bindings_and_resolvers() {
+    let y = yaml(
+        r#"
+        let p = pipeline("p");
+        let ws = p.workspace("data");
+        p.task("hub", from_hub("git-clone", "0.9"), #{ workspaces: #{ output: ws } });
+        p.task("git", from_git(#{ url: "https://github.com/o/r", revision: "main", pathInRepo: "t.yaml" }));
+        p.task("bundle", from_bundle("ghcr.io/o/b:1", "build"));
+        p.task("cluster", from_cluster("lint", #{ namespace: "ci" }));
+        p.task("sub", task_ref("x"), #{ workspaces: #{ output: #{ workspace: ws, subPath: "dir" } } });
+        emit(p);
+        emit(p.run(#{ name: "r1", workspaces: #{ data: pvc("claim") + #{ subPath: "x" } } }));
+        "#,
+    );
+    assert!(y.contains("resolver: hub"), "{y}");
+    assert!(y.contains("- name: kind\n        value: task"), "{y}");
+    assert!(y.contains("resolver: bundles"), "{y}");
+    assert!(y.contains("subPath: dir"), "{y}");
+    assert!(y.contains("claimName: claim"), "{y}");
+    assert!(y.contains("name: r1"), "{y}");
+}
+
+#[test]
+fn pipeline_workspace_cannot_be_passed_as_a_param_value() {
+    fail(
+        r#"let p = pipeline("p"); let w = p.workspace("w"); p.task("a", task_ref("x"), #{ params: #{ dir: w } }); emit(p);"#,
+        "E010",
+        "has no path",
+    );
+}
+
+#[test]
+fn errors_inside_modules_carry_the_call_trace() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("lib.rhai"),
+        "fn make(n) {\n    task(n).step(#{ name: \"s\", imagee: \"x\" })\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("ci.rhai"),
+        "import \"lib\" as lib;\nemit(lib::make(\"t\"));\n",
+    )
+    .unwrap();
+    let f = compile_file(&dir.path().join("ci.rhai"), &opts()).unwrap_err();
+    let text = f.render_plain();
+    let d = &f.diagnostics.0[0];
+    assert_eq!(d.code, "E004");
+    assert_eq!(d.trace.len(), 1, "{text}");
+    assert!(text.contains("lib.rhai:2:"), "{text}");
+    assert!(text.contains("in this call to `make`"), "{text}");
+}
+
+#[test]
+fn file_is_confined_to_the_script_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let proj = dir.path().join("proj");
+    std::fs::create_dir_all(proj.join("scripts")).unwrap();
+    std::fs::write(proj.join("scripts/t.sh"), "#!/bin/sh\necho hi\n").unwrap();
+    std::fs::write(dir.path().join("secret"), "x").unwrap();
+    std::fs::write(
+        proj.join("ok.rhai"),
+        r#"emit(task("t").step("s", "alpine:3.20", file("scripts/t.sh")));"#,
+    )
+    .unwrap();
+    let y = compile_file(&proj.join("ok.rhai"), &opts())
+        .map_err(|f| f.render_plain())
+        .unwrap()
+        .to_yaml();
+    assert!(y.contains("echo hi"), "{y}");
+    for bad in ["../secret", "/etc/passwd", "missing.sh"] {
+        std::fs::write(
+            proj.join("bad.rhai"),
+            format!(r#"emit(task("t").step("s", "alpine:3.20", file("{bad}")));"#),
+        )
+        .unwrap();
+        let f = compile_file(&proj.join("bad.rhai"), &opts()).unwrap_err();
+        assert_eq!(f.diagnostics.0[0].code, "E007", "{}", f.render_plain());
+    }
+}
+
+#[test]
+fn unknown_module_suggests_stdlib_names() {
+    fail(r#"import "gti" as g;"#, "E008", "did you mean the stdlib module `git`?");
+}
