@@ -78,8 +78,9 @@ fn result_refs_render_and_finally_results_use_the_finally_prefix() {
     assert!(y.contains("value: $(tasks.build.results.digest)"), "{y}");
     assert!(y.contains("value: $(finally.f.results.digest)"), "{y}");
     // the shared task is emitted once, before the pipeline, and referenced by name
-    assert_eq!(y.matches("kind: Task\n").count(), 1, "{y}");
-    assert!(y.find("kind: Task\n").unwrap() < y.find("kind: Pipeline").unwrap());
+    let task_doc = "apiVersion: tekton.dev/v1\nkind: Task\n";
+    assert_eq!(y.matches(task_doc).count(), 1, "{y}");
+    assert!(y.find(task_doc).unwrap() < y.find("kind: Pipeline").unwrap());
     assert_eq!(y.matches("name: b\n      kind: Task").count(), 3, "{y}");
 }
 
@@ -92,7 +93,7 @@ fn embedding_puts_the_task_spec_inline() {
         emit(p);
         "#,
     );
-    assert!(!y.contains("kind: Task\n"), "{y}");
+    assert!(!y.contains("apiVersion: tekton.dev/v1\nkind: Task\n"), "{y}");
     assert!(y.contains("taskSpec:"), "{y}");
 }
 
