@@ -195,7 +195,7 @@ fn duration(v: &Dynamic, what: &str) -> Result<String, HostError> {
 }
 
 fn unknown_key(key: &str, what: &str, known: &[&str]) -> HostError {
-    let mut e = HostError::new("E004", format!("unknown field `{key}` in {what}"));
+    let mut e = HostError::new("E004", format!("unknown field `{key}` in {what}")).needle(key);
     match crate::diag::suggest::did_you_mean(key, known.iter().copied()) {
         Some(s) => e = e.help(format!("did you mean `{s}`?")),
         None => e = e.help(format!("the fields here are: {}", known.join(", "))),
@@ -1086,7 +1086,8 @@ impl PTask {
                 let mut e = HostError::new(
                     "E015",
                     format!("task `{}` (used as `{}`) declares no result `{name}`", t.name, self.name),
-                );
+                )
+                .needle(format!("\"{name}\""));
                 e = match crate::diag::suggest::did_you_mean(name, names.iter().copied()) {
                     Some(s) => e.help(format!("did you mean `{s}`?")),
                     None if names.is_empty() => e.help(format!("task `{}` declares no results; add one with `t.result(\"{name}\")`", t.name)),

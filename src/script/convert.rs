@@ -101,6 +101,7 @@ pub fn from_json<T: DeserializeOwned + Serialize>(value: Value, what: &str) -> R
             "E004",
             format!("unknown field `{key}` in {what}{}", at_path(&path)),
         )
+        .needle(key.clone())
         .help("keys are Tekton's and Kubernetes' own field names, in camelCase"));
     }
     Ok(typed)
@@ -133,7 +134,8 @@ fn serde_error(msg: &str, path: &str, what: &str) -> HostError {
         let mut err = HostError::new(
             "E004",
             format!("unknown field `{key}` in {what}{}", at_path(parent)),
-        );
+        )
+        .needle(key);
         if let Some(s) = did_you_mean(key, expected.iter().copied()) {
             err = err.help(format!("did you mean `{s}`?"));
         } else if !expected.is_empty() {

@@ -53,6 +53,9 @@ pub struct HostError {
     pub secondary: Vec<(Span, String)>,
     /// Overrides the call position (e.g. a syntax error inside an imported module).
     pub span: Option<Span>,
+    /// Text to point at inside the call (a map key, a string literal): the span is narrowed to its first
+    /// occurrence after the call position.
+    pub needle: Option<String>,
 }
 
 impl HostError {
@@ -64,7 +67,13 @@ impl HostError {
             notes: Vec::new(),
             secondary: Vec::new(),
             span: None,
+            needle: None,
         }
+    }
+
+    pub fn needle(mut self, text: impl Into<String>) -> HostError {
+        self.needle = Some(text.into());
+        self
     }
 
     pub fn help(mut self, h: impl Into<String>) -> HostError {
@@ -231,7 +240,11 @@ fn to_diagnostic(err: &EvalAltResult, st: &State, entry: FileId) -> Diagnostic {
     let d = match e {
         EvalAltResult::ErrorRuntime(v, _) if v.is::<HostError>() => {
             let h = v.clone().cast::<HostError>();
-            let mut d = Diagnostic::error(h.code, h.message).at(h.span.or(span));
+            let at = h.span.or(span).map(|s| match &h.needle {
+                Some(n) => narrow(&st.sources, s, n).unwrap_or(s),
+                None => s,
+            });
+            let mut d = Diagnostic::error(h.code, h.message).at(at);
             for (s, l) in h.secondary {
                 d = d.secondary(Some(s), l);
             }
@@ -363,6 +376,18 @@ fn function_not_found(sig: &str) -> Diagnostic {
         }
     }
     d
+}
+
+/// The span of `needle` in the source after `from` (within 4 KiB), if it is there.
+fn narrow(sources: &SourceMap, from: Span, needle: &str) -> Option<Span> {
+    let text = &sources.get(from.file).text;
+    let start = from.start.min(text.len());
+    let mut end = (start + 4096).min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let i = text[start..end].find(needle)?;
+    Some(Span::new(from.file, start + i, start + i + needle.len()))
 }
 
 fn span_in(st: &State, file: FileId, pos: Position) -> Option<Span> {
