@@ -18,6 +18,7 @@ pub mod cli;
 pub mod diag;
 pub mod emit;
 pub mod expr;
+pub mod import;
 pub mod model;
 pub mod script;
 pub mod source;
@@ -221,6 +222,48 @@ fn compile_input(input: script::ScriptInput, opts: &Options) -> Result<Compilati
             });
         }
     };
+    match validate::check(bundle, &sources, &opts.settings) {
+        Ok((bundle, warnings)) => Ok(Compilation {
+            sources,
+            bundle,
+            warnings,
+        }),
+        Err(diagnostics) => Err(Failure {
+            sources,
+            diagnostics,
+        }),
+    }
+}
+
+/// Checks existing Tekton YAML files (v1, or v1beta1 converted to v1) as one bundle, so references across
+/// files resolve. Documents of other kinds are skipped.
+pub fn check_yaml_files(paths: &[std::path::PathBuf], opts: &Options) -> Result<Compilation, Failure> {
+    let mut sources = SourceMap::new();
+    let mut bundle = bundle::Bundle::default();
+    let mut diagnostics = Diagnostics::default();
+    for path in paths {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) => {
+                diagnostics.push(Diagnostic::error(
+                    "E016",
+                    format!("cannot read {}: {e}", path.display()),
+                ));
+                continue;
+            }
+        };
+        let file = sources.add(path.to_string_lossy().replace('\\', "/"), text);
+        match import::parse_file(&sources, file) {
+            Ok((b, _skipped)) => bundle.objects.extend(b.objects),
+            Err(d) => diagnostics.extend(d),
+        }
+    }
+    if diagnostics.has_errors() {
+        return Err(Failure {
+            sources,
+            diagnostics,
+        });
+    }
     match validate::check(bundle, &sources, &opts.settings) {
         Ok((bundle, warnings)) => Ok(Compilation {
             sources,

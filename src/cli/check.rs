@@ -7,8 +7,9 @@ use std::path::PathBuf;
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// The entry script (.rhai)
-    script: PathBuf,
+    /// The entry script (.rhai), or Tekton YAML files (.yaml/.yml; v1 or v1beta1) checked together
+    #[arg(required = true, value_name = "SCRIPT|FILE.yaml")]
+    inputs: Vec<PathBuf>,
     /// Treat warnings as errors (`--deny warnings`)
     #[arg(long, value_name = "warnings")]
     deny: Option<Deny>,
@@ -27,7 +28,22 @@ pub fn run(args: CheckArgs) -> ExitStatus {
         Err(e) => return usage_error(&e),
     };
     let out = &args.compile.output;
-    let (sources, diags, failed) = match crate::compile_file(&args.script, &opts) {
+    let is_yaml = |p: &PathBuf| {
+        matches!(
+            p.extension().and_then(|e| e.to_str()),
+            Some("yaml") | Some("yml")
+        )
+    };
+    let yaml = args.inputs.iter().all(is_yaml);
+    if !yaml && args.inputs.len() != 1 {
+        return usage_error("check takes one script, or any number of .yaml/.yml files");
+    }
+    let result = if yaml {
+        crate::check_yaml_files(&args.inputs, &opts)
+    } else {
+        crate::compile_file(&args.inputs[0], &opts)
+    };
+    let (sources, diags, failed) = match result {
         Ok(c) => (c.sources, c.warnings, false),
         Err(f) => {
             let io = f.diagnostics.iter().any(|d| d.code == "E016");
@@ -47,7 +63,8 @@ pub fn run(args: CheckArgs) -> ExitStatus {
         ExitStatus::Failure
     } else {
         if matches!(out.format(), Format::Human) {
-            eprintln!("ok: {} has no problems", args.script.display());
+            let names: Vec<String> = args.inputs.iter().map(|p| p.display().to_string()).collect();
+            eprintln!("ok: {} has no problems", names.join(", "));
         }
         ExitStatus::Success
     }
