@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Whole-process timings of `tekscript build` (release build): the largest example and a generated
+# 1000-task pipeline. Prints the median of N runs (default 15) for each. Usage: scripts/bench.sh [N]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tekscript/target}"
+runs="${1:-15}"
+cargo build --release --quiet
+bin="$CARGO_TARGET_DIR/release/tekscript"
+
+largest=$(ls -S examples/*.rhai | head -n 1)
+
+median_ms() {
+  local times=()
+  for _ in $(seq "$runs"); do
+    local start end
+    start=$(date +%s%N)
+    "$bin" "$@" > /dev/null
+    end=$(date +%s%N)
+    times+=($(( (end - start) / 1000 )))
+  done
+  printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.2f ms (min %.2f, max %.2f, n=%d)\n", a[int((NR+1)/2)]/1000, a[1]/1000, a[NR]/1000, NR}'
+}
+
+printf 'build %-40s ' "$largest";                 median_ms build "$largest"
+printf 'build %-40s ' "benches/pipeline-1000.rhai"; median_ms build benches/pipeline-1000.rhai
+printf 'check %-40s ' "benches/pipeline-1000.rhai"; median_ms check benches/pipeline-1000.rhai
