@@ -104,7 +104,7 @@ pub fn parse_file(sources: &SourceMap, file: FileId) -> Result<(Bundle, usize), 
                         _ => s,
                     }
                 });
-                d = d.at(span).path(format!("{kind}/{name} at {path}"));
+                d = d.at(span).path(format!("{kind}/{name}: {path}"));
                 diags.push(d);
             }
         }
@@ -159,7 +159,11 @@ pub fn v1beta1_to_v1(mut v: Value) -> Value {
     if let Some(o) = v.as_object_mut() {
         o.insert("apiVersion".into(), Value::String("tekton.dev/v1".into()));
     }
-    let kind = v.get("kind").and_then(Value::as_str).unwrap_or("").to_string();
+    let kind = v
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
     if let Some(spec) = v.get_mut("spec").and_then(Value::as_object_mut) {
         match kind.as_str() {
             "Task" => task_spec(spec),
@@ -292,7 +296,10 @@ mod tests {
         let loc = sources.location(d.0[0].span.unwrap());
         assert_eq!((loc.line, loc.col), (8, 5), "{:?}", d.0[0]);
         assert_eq!(d.0[0].help, vec!["did you mean `image`?".to_string()]);
-        let f2 = sources.add("c.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n");
+        let f2 = sources.add(
+            "c.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
+        );
         let (b, skipped) = parse_file(&sources, f2).unwrap();
         assert_eq!((b.objects.len(), skipped), (0, 1));
     }

@@ -205,7 +205,10 @@ fn unknown_key(key: &str, what: &str, known: &[&str]) -> HostError {
 
 fn name_arg(v: &str, what: &str) -> Result<String, HostError> {
     if v.is_empty() {
-        return Err(HostError::new("E010", format!("{what} name must not be empty")));
+        return Err(HostError::new(
+            "E010",
+            format!("{what} name must not be empty"),
+        ));
     }
     Ok(v.to_string())
 }
@@ -220,7 +223,10 @@ fn param_spec(name: &str, opts: rhai::Map) -> Result<model::ParamSpec, HostError
         match k.as_str() {
             "type" => ty = Some(convert::to_string_value(v, "param type")?),
             "description" => {
-                j.insert(k.to_string(), Value::String(convert::to_string_value(v, "description")?));
+                j.insert(
+                    k.to_string(),
+                    Value::String(convert::to_string_value(v, "description")?),
+                );
             }
             "default" => {
                 j.insert("default".into(), convert::param_value(v, "param default")?);
@@ -233,7 +239,10 @@ fn param_spec(name: &str, opts: rhai::Map) -> Result<model::ParamSpec, HostError
                 let p = match p {
                     Value::Array(keys) => Value::Object(
                         keys.into_iter()
-                            .filter_map(|k| k.as_str().map(|k| (k.to_string(), json!({"type": "string"}))))
+                            .filter_map(|k| {
+                                k.as_str()
+                                    .map(|k| (k.to_string(), json!({"type": "string"})))
+                            })
                             .collect(),
                     ),
                     other => other,
@@ -268,13 +277,19 @@ fn result_json(name: &str, opts: rhai::Map, what: &str) -> Result<Value, HostErr
     for (k, v) in opts.iter() {
         match k.as_str() {
             "type" | "description" => {
-                j.insert(k.to_string(), Value::String(convert::to_string_value(v, k)?));
+                j.insert(
+                    k.to_string(),
+                    Value::String(convert::to_string_value(v, k)?),
+                );
             }
             "properties" => {
                 let p = match to_json(v, "properties")? {
                     Value::Array(keys) => Value::Object(
                         keys.into_iter()
-                            .filter_map(|k| k.as_str().map(|k| (k.to_string(), json!({"type": "string"}))))
+                            .filter_map(|k| {
+                                k.as_str()
+                                    .map(|k| (k.to_string(), json!({"type": "string"})))
+                            })
                             .collect(),
                     ),
                     other => other,
@@ -386,10 +401,12 @@ fn new_task(ctx: &NativeCallContext, st: &Shared, name: &str, opts: rhai::Map) -
     for (k, v) in opts {
         match k.as_str() {
             "description" => {
-                t.0.borrow_mut().spec.description = Some(convert::to_string_value(&v, "description")?)
+                t.0.borrow_mut().spec.description =
+                    Some(convert::to_string_value(&v, "description")?)
             }
             "displayName" => {
-                t.0.borrow_mut().spec.display_name = Some(convert::to_string_value(&v, "displayName")?)
+                t.0.borrow_mut().spec.display_name =
+                    Some(convert::to_string_value(&v, "displayName")?)
             }
             "params" => {
                 for p in list(&v, "params")? {
@@ -462,7 +479,13 @@ fn named_map(v: &Dynamic, what: &str) -> Result<(String, rhai::Map), HostError> 
 }
 
 impl TaskB {
-    fn param(&self, ctx: &NativeCallContext, st: &Shared, name: &str, opts: rhai::Map) -> R<ParamRef> {
+    fn param(
+        &self,
+        ctx: &NativeCallContext,
+        st: &Shared,
+        name: &str,
+        opts: rhai::Map,
+    ) -> R<ParamRef> {
         let span = here(st, ctx);
         let ps = param_spec(name, opts)?;
         let mut d = self.0.borrow_mut();
@@ -475,7 +498,13 @@ impl TaskB {
         })
     }
 
-    fn result(&self, ctx: &NativeCallContext, st: &Shared, name: &str, opts: rhai::Map) -> R<ResultDecl> {
+    fn result(
+        &self,
+        ctx: &NativeCallContext,
+        st: &Shared,
+        name: &str,
+        opts: rhai::Map,
+    ) -> R<ResultDecl> {
         let span = here(st, ctx);
         let r: model::TaskResult = from_json(result_json(name, opts, "result")?, "result")?;
         let mut d = self.0.borrow_mut();
@@ -488,7 +517,13 @@ impl TaskB {
         })
     }
 
-    fn workspace(&self, ctx: &NativeCallContext, st: &Shared, name: &str, opts: rhai::Map) -> R<TaskWorkspace> {
+    fn workspace(
+        &self,
+        ctx: &NativeCallContext,
+        st: &Shared,
+        name: &str,
+        opts: rhai::Map,
+    ) -> R<TaskWorkspace> {
         let span = here(st, ctx);
         let mut j = to_json(&Dynamic::from_map(opts), "workspace")?;
         j.as_object_mut()
@@ -564,7 +599,11 @@ impl RefValue {
     }
 }
 
-fn opts_params(opts: &rhai::Map, allowed: &[&str], what: &str) -> Result<Vec<(String, Value)>, HostError> {
+fn opts_params(
+    opts: &rhai::Map,
+    allowed: &[&str],
+    what: &str,
+) -> Result<Vec<(String, Value)>, HostError> {
     let mut out = Vec::new();
     for (k, v) in opts.iter() {
         if !allowed.contains(&k.as_str()) {
@@ -577,7 +616,11 @@ fn opts_params(opts: &rhai::Map, allowed: &[&str], what: &str) -> Result<Vec<(St
 
 fn from_hub(name: &str, version: &str, opts: rhai::Map) -> R<RefValue> {
     let mut ps = Vec::new();
-    let extra = opts_params(&opts, &["catalog", "type", "kind", "url"], "from_hub options")?;
+    let extra = opts_params(
+        &opts,
+        &["catalog", "type", "kind", "url"],
+        "from_hub options",
+    )?;
     for key in ["catalog", "type", "kind", "url"] {
         if let Some((k, v)) = extra.iter().find(|(k, _)| k == key) {
             ps.push((k.clone(), v.clone()));
@@ -591,8 +634,18 @@ fn from_hub(name: &str, version: &str, opts: rhai::Map) -> R<RefValue> {
 
 fn from_git(opts: rhai::Map) -> R<RefValue> {
     const KEYS: &[&str] = &[
-        "url", "org", "repo", "revision", "pathInRepo", "token", "tokenKey", "gitToken",
-        "gitTokenKey", "serverURL", "scmType", "cache",
+        "url",
+        "org",
+        "repo",
+        "revision",
+        "pathInRepo",
+        "token",
+        "tokenKey",
+        "gitToken",
+        "gitTokenKey",
+        "serverURL",
+        "scmType",
+        "cache",
     ];
     let given = opts_params(&opts, KEYS, "from_git options")?;
     if !given.iter().any(|(k, _)| k == "url" || k == "repo") {
@@ -601,7 +654,11 @@ fn from_git(opts: rhai::Map) -> R<RefValue> {
             .into());
     }
     if !given.iter().any(|(k, _)| k == "pathInRepo") {
-        return Err(HostError::new("E010", "from_git needs `pathInRepo`, the YAML file to fetch").into());
+        return Err(HostError::new(
+            "E010",
+            "from_git needs `pathInRepo`, the YAML file to fetch",
+        )
+        .into());
     }
     // Tekton's documented order
     let mut ps = Vec::new();
@@ -625,7 +682,11 @@ fn from_bundle(image: &str, name: &str, opts: rhai::Map) -> R<RefValue> {
 }
 
 fn from_cluster(name: &str, opts: rhai::Map) -> R<RefValue> {
-    let extra = opts_params(&opts, &["kind", "namespace", "cache"], "from_cluster options")?;
+    let extra = opts_params(
+        &opts,
+        &["kind", "namespace", "cache"],
+        "from_cluster options",
+    )?;
     let mut ps = Vec::new();
     if let Some(k) = extra.iter().find(|(k, _)| k == "kind") {
         ps.push(k.clone());
@@ -639,7 +700,12 @@ fn from_cluster(name: &str, opts: rhai::Map) -> R<RefValue> {
 fn from_http(url: &str, opts: rhai::Map) -> R<RefValue> {
     let extra = opts_params(
         &opts,
-        &["http-username", "http-password-secret", "http-password-secret-key", "digest"],
+        &[
+            "http-username",
+            "http-password-secret",
+            "http-password-secret-key",
+            "digest",
+        ],
         "from_http options",
     )?;
     let mut ps = vec![("url".to_string(), Value::String(url.into()))];
@@ -702,7 +768,14 @@ fn new_pipeline(ctx: &NativeCallContext, st: &Shared, name: &str, opts: rhai::Ma
                 return Err(unknown_key(
                     other,
                     "pipeline options",
-                    &["description", "displayName", "embed", "labels", "annotations", "namespace"],
+                    &[
+                        "description",
+                        "displayName",
+                        "embed",
+                        "labels",
+                        "annotations",
+                        "namespace",
+                    ],
                 )
                 .into());
             }
@@ -726,7 +799,13 @@ fn as_bool(v: &Dynamic, what: &str) -> Result<bool, HostError> {
 }
 
 impl PipelineB {
-    fn param(&self, ctx: &NativeCallContext, st: &Shared, name: &str, opts: rhai::Map) -> R<ParamRef> {
+    fn param(
+        &self,
+        ctx: &NativeCallContext,
+        st: &Shared,
+        name: &str,
+        opts: rhai::Map,
+    ) -> R<ParamRef> {
         let span = here(st, ctx);
         let ps = param_spec(name, opts)?;
         let mut d = self.0.borrow_mut();
@@ -739,7 +818,13 @@ impl PipelineB {
         })
     }
 
-    fn workspace(&self, ctx: &NativeCallContext, st: &Shared, name: &str, opts: rhai::Map) -> R<PipelineWorkspace> {
+    fn workspace(
+        &self,
+        ctx: &NativeCallContext,
+        st: &Shared,
+        name: &str,
+        opts: rhai::Map,
+    ) -> R<PipelineWorkspace> {
         let span = here(st, ctx);
         let mut j = Map::new();
         j.insert("name".into(), Value::String(name_arg(name, "workspace")?));
@@ -832,7 +917,11 @@ impl PipelineB {
                         .help("finally tasks run after all other tasks; remove `runAfter`")
                         .into());
                     }
-                    let items = if v.is_array() { list(v, "runAfter")? } else { vec![v.clone()] };
+                    let items = if v.is_array() {
+                        list(v, "runAfter")?
+                    } else {
+                        vec![v.clone()]
+                    };
                     Value::Array(
                         items
                             .iter()
@@ -845,16 +934,30 @@ impl PipelineB {
                 "retries" => match v.as_int() {
                     Ok(n) => Value::from(n),
                     Err(t) => {
-                        return Err(HostError::new("E003", format!("retries must be an integer, found {t}")).into());
+                        return Err(HostError::new(
+                            "E003",
+                            format!("retries must be an integer, found {t}"),
+                        )
+                        .into());
                     }
                 },
                 "timeout" => Value::String(duration(v, "task timeout")?),
-                "onError" | "displayName" | "description" => Value::String(convert::to_string_value(v, k)?),
-                other => return Err(unknown_key(other, &format!("options of pipeline task `{name}`"), PTASK_KEYS).into()),
+                "onError" | "displayName" | "description" => {
+                    Value::String(convert::to_string_value(v, k)?)
+                }
+                other => {
+                    return Err(unknown_key(
+                        other,
+                        &format!("options of pipeline task `{name}`"),
+                        PTASK_KEYS,
+                    )
+                    .into());
+                }
             };
             j.insert(k.to_string(), val);
         }
-        let pt: model::PipelineTask = from_json(Value::Object(j), &format!("pipeline task `{name}`"))?;
+        let pt: model::PipelineTask =
+            from_json(Value::Object(j), &format!("pipeline task `{name}`"))?;
         let mut d = self.0.borrow_mut();
         let (list_name, i) = if finally {
             d.spec.finally.push(pt);
@@ -873,19 +976,42 @@ impl PipelineB {
         })
     }
 
-    fn result(&self, ctx: &NativeCallContext, st: &Shared, name: &str, value: Dynamic, opts: rhai::Map) -> R<()> {
+    fn result(
+        &self,
+        ctx: &NativeCallContext,
+        st: &Shared,
+        name: &str,
+        value: Dynamic,
+        opts: rhai::Map,
+    ) -> R<()> {
         let span = here(st, ctx);
         let mut j = Map::new();
-        j.insert("name".into(), Value::String(name_arg(name, "pipeline result")?));
+        j.insert(
+            "name".into(),
+            Value::String(name_arg(name, "pipeline result")?),
+        );
         for (k, v) in opts.iter() {
             match k.as_str() {
                 "type" | "description" => {
-                    j.insert(k.to_string(), Value::String(convert::to_string_value(v, k)?));
+                    j.insert(
+                        k.to_string(),
+                        Value::String(convert::to_string_value(v, k)?),
+                    );
                 }
-                other => return Err(unknown_key(other, "pipeline result options", &["type", "description"]).into()),
+                other => {
+                    return Err(unknown_key(
+                        other,
+                        "pipeline result options",
+                        &["type", "description"],
+                    )
+                    .into());
+                }
             }
         }
-        j.insert("value".into(), convert::param_value(&value, "pipeline result value")?);
+        j.insert(
+            "value".into(),
+            convert::param_value(&value, "pipeline result value")?,
+        );
         let r = from_json(Value::Object(j), &format!("pipeline result `{name}`"))?;
         let mut d = self.0.borrow_mut();
         let i = d.spec.results.len();
@@ -986,7 +1112,10 @@ fn ws_bindings(v: &Dynamic) -> Result<Value, HostError> {
             if let Some(w) = x.clone().try_cast::<PipelineWorkspace>() {
                 b.insert("workspace".into(), Value::String(w.name));
             } else if x.is_string() {
-                b.insert("workspace".into(), Value::String(convert::to_string_value(x, "workspace")?));
+                b.insert(
+                    "workspace".into(),
+                    Value::String(convert::to_string_value(x, "workspace")?),
+                );
             } else if x.is_map() {
                 for (kk, vv) in x.clone().cast::<rhai::Map>().iter() {
                     let val = match vv.clone().try_cast::<PipelineWorkspace>() {
@@ -1013,7 +1142,10 @@ fn ws_bindings(v: &Dynamic) -> Result<Value, HostError> {
     for x in items {
         let mut j = to_json(&x, "workspace binding")?;
         if let (Value::Object(m), Some(xm)) = (&mut j, x.clone().try_cast::<rhai::Map>()) {
-            if let Some(w) = xm.get("workspace").and_then(|w| w.clone().try_cast::<PipelineWorkspace>()) {
+            if let Some(w) = xm
+                .get("workspace")
+                .and_then(|w| w.clone().try_cast::<PipelineWorkspace>())
+            {
                 m.insert("workspace".into(), Value::String(w.name));
             }
         }
@@ -1023,7 +1155,11 @@ fn ws_bindings(v: &Dynamic) -> Result<Value, HostError> {
 }
 
 fn when_list(v: &Dynamic) -> Result<Value, HostError> {
-    let items = if v.is_array() { list(v, "when")? } else { vec![v.clone()] };
+    let items = if v.is_array() {
+        list(v, "when")?
+    } else {
+        vec![v.clone()]
+    };
     let mut out = Vec::new();
     for x in items {
         let m = expect_map(&x, "when expression")?;
@@ -1038,8 +1174,15 @@ fn when_list(v: &Dynamic) -> Result<Value, HostError> {
                 j.insert(key.into(), jv);
             }
         }
-        if let Some(k) = m.keys().find(|k| !["input", "operator", "values", "cel"].contains(&k.as_str())) {
-            return Err(unknown_key(k, "when expression", &["input", "operator", "values", "cel"]));
+        if let Some(k) = m
+            .keys()
+            .find(|k| !["input", "operator", "values", "cel"].contains(&k.as_str()))
+        {
+            return Err(unknown_key(
+                k,
+                "when expression",
+                &["input", "operator", "values", "cel"],
+            ));
         }
         out.push(Value::Object(j));
     }
@@ -1063,7 +1206,13 @@ fn matrix_json(v: &Dynamic) -> Result<Value, HostError> {
                         let val = match ik.as_str() {
                             "name" => Value::String(convert::to_string_value(iv, "name")?),
                             "params" => convert::params_list(iv, "include params")?,
-                            other => return Err(unknown_key(other, "matrix include entry", &["name", "params"])),
+                            other => {
+                                return Err(unknown_key(
+                                    other,
+                                    "matrix include entry",
+                                    &["name", "params"],
+                                ));
+                            }
                         };
                         e.insert(ik.to_string(), val);
                     }
@@ -1085,12 +1234,18 @@ impl PTask {
                 let names: Vec<&str> = t.spec.results.iter().map(|r| r.name.as_str()).collect();
                 let mut e = HostError::new(
                     "E015",
-                    format!("task `{}` (used as `{}`) declares no result `{name}`", t.name, self.name),
+                    format!(
+                        "task `{}` (used as `{}`) declares no result `{name}`",
+                        t.name, self.name
+                    ),
                 )
                 .needle(format!("\"{name}\""));
                 e = match crate::diag::suggest::did_you_mean(name, names.iter().copied()) {
                     Some(s) => e.help(format!("did you mean `{s}`?")),
-                    None if names.is_empty() => e.help(format!("task `{}` declares no results; add one with `t.result(\"{name}\")`", t.name)),
+                    None if names.is_empty() => e.help(format!(
+                        "task `{}` declares no results; add one with `t.result(\"{name}\")`",
+                        t.name
+                    )),
                     None => e.help(format!("its results are: {}", names.join(", "))),
                 };
                 if let Some(at) = t.at {
@@ -1108,15 +1263,22 @@ impl PTask {
     }
 
     fn after(&self, others: Dynamic) -> R<PTask> {
-        let items = if others.is_array() { list(&others, "after")? } else { vec![others] };
+        let items = if others.is_array() {
+            list(&others, "after")?
+        } else {
+            vec![others]
+        };
         let names = items
             .iter()
             .map(|x| convert::to_string_value(x, "after"))
             .collect::<Result<Vec<_>, _>>()?;
         if self.finally {
-            return Err(HostError::new("E010", format!("finally task `{}` cannot run after other tasks", self.name))
-                .help("finally tasks always run after all other tasks")
-                .into());
+            return Err(HostError::new(
+                "E010",
+                format!("finally task `{}` cannot run after other tasks", self.name),
+            )
+            .help("finally tasks always run after all other tasks")
+            .into());
         }
         let mut d = self.pipeline.0.borrow_mut();
         if let Some(pt) = d.spec.tasks.iter_mut().find(|t| t.name == self.name) {
@@ -1134,13 +1296,32 @@ impl PTask {
 // Runs
 
 const PR_KEYS: &[&str] = &[
-    "name", "generateName", "namespace", "labels", "annotations", "params", "workspaces", "timeouts",
-    "timeout", "serviceAccountName", "podTemplate", "taskRunTemplate", "taskRunSpecs", "status",
-    "managedBy", "embed",
+    "name",
+    "generateName",
+    "namespace",
+    "labels",
+    "annotations",
+    "params",
+    "workspaces",
+    "timeouts",
+    "timeout",
+    "serviceAccountName",
+    "podTemplate",
+    "taskRunTemplate",
+    "taskRunSpecs",
+    "status",
+    "managedBy",
+    "embed",
 ];
 
-fn run_names(opts: &mut rhai::Map, default_prefix: &str) -> Result<(Option<String>, Option<String>), HostError> {
-    let name = opts.remove("name").map(|v| convert::to_string_value(&v, "name")).transpose()?;
+fn run_names(
+    opts: &mut rhai::Map,
+    default_prefix: &str,
+) -> Result<(Option<String>, Option<String>), HostError> {
+    let name = opts
+        .remove("name")
+        .map(|v| convert::to_string_value(&v, "name"))
+        .transpose()?;
     let generate = opts
         .remove("generateName")
         .map(|v| convert::to_string_value(&v, "generateName"))
@@ -1206,10 +1387,17 @@ fn pipeline_run(
     let (name, generate_name) = run_names(&mut opts, &prefix)?;
     let mut meta = Meta::default();
     meta.take(&mut opts)?;
-    let embed = opts.remove("embed").map(|v| as_bool(&v, "embed")).transpose()?.unwrap_or(false);
+    let embed = opts
+        .remove("embed")
+        .map(|v| as_bool(&v, "embed"))
+        .transpose()?
+        .unwrap_or(false);
     let mut j = Map::new();
     if let Some(r) = &reference {
-        j.insert("pipelineRef".into(), Value::Object(r.finish("pipeline", false)));
+        j.insert(
+            "pipelineRef".into(),
+            Value::Object(r.finish("pipeline", false)),
+        );
     }
     let mut template = Map::new();
     for (k, v) in opts.iter() {
@@ -1221,20 +1409,31 @@ fn pipeline_run(
                 j.insert("workspaces".into(), run_workspaces(v)?);
             }
             "timeout" => {
-                j.insert("timeouts".into(), json!({ "pipeline": duration(v, "timeout")? }));
+                j.insert(
+                    "timeouts".into(),
+                    json!({ "pipeline": duration(v, "timeout")? }),
+                );
             }
             "timeouts" => {
                 let mut t = Map::new();
                 for (tk, tv) in expect_map(v, "timeouts")?.iter() {
                     if !["pipeline", "tasks", "finally"].contains(&tk.as_str()) {
-                        return Err(unknown_key(tk, "timeouts", &["pipeline", "tasks", "finally"]).into());
+                        return Err(
+                            unknown_key(tk, "timeouts", &["pipeline", "tasks", "finally"]).into(),
+                        );
                     }
-                    t.insert(tk.to_string(), Value::String(duration(tv, &format!("timeouts.{tk}"))?));
+                    t.insert(
+                        tk.to_string(),
+                        Value::String(duration(tv, &format!("timeouts.{tk}"))?),
+                    );
                 }
                 j.insert("timeouts".into(), Value::Object(t));
             }
             "serviceAccountName" => {
-                template.insert(k.to_string(), Value::String(convert::to_string_value(v, k)?));
+                template.insert(
+                    k.to_string(),
+                    Value::String(convert::to_string_value(v, k)?),
+                );
             }
             "podTemplate" => {
                 template.insert(k.to_string(), to_json(v, "podTemplate")?);
@@ -1248,7 +1447,10 @@ fn pipeline_run(
                 j.insert(k.to_string(), to_json(v, "taskRunSpecs")?);
             }
             "status" | "managedBy" => {
-                j.insert(k.to_string(), Value::String(convert::to_string_value(v, k)?));
+                j.insert(
+                    k.to_string(),
+                    Value::String(convert::to_string_value(v, k)?),
+                );
             }
             other => return Err(unknown_key(other, "run options", PR_KEYS).into()),
         }
@@ -1301,23 +1503,56 @@ impl PipelineRunB {
 }
 
 const TR_KEYS: &[&str] = &[
-    "name", "generateName", "namespace", "labels", "annotations", "params", "workspaces", "timeout",
-    "retries", "serviceAccountName", "podTemplate", "status", "statusMessage", "stepSpecs",
-    "sidecarSpecs", "computeResources", "debug", "managedBy", "embed",
+    "name",
+    "generateName",
+    "namespace",
+    "labels",
+    "annotations",
+    "params",
+    "workspaces",
+    "timeout",
+    "retries",
+    "serviceAccountName",
+    "podTemplate",
+    "status",
+    "statusMessage",
+    "stepSpecs",
+    "sidecarSpecs",
+    "computeResources",
+    "debug",
+    "managedBy",
+    "embed",
 ];
 
-fn task_run(ctx: &NativeCallContext, st: &Shared, task: Option<TaskB>, reference: Option<RefValue>, opts: rhai::Map) -> R<TaskRunB> {
+fn task_run(
+    ctx: &NativeCallContext,
+    st: &Shared,
+    task: Option<TaskB>,
+    reference: Option<RefValue>,
+    opts: rhai::Map,
+) -> R<TaskRunB> {
     let span = here(st, ctx);
     let mut opts = opts;
     let prefix = task
         .as_ref()
         .map(|t| t.0.borrow().name.clone())
-        .or_else(|| reference.as_ref().and_then(|r| r.json.get("name").and_then(Value::as_str).map(str::to_string)))
+        .or_else(|| {
+            reference.as_ref().and_then(|r| {
+                r.json
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            })
+        })
         .unwrap_or_else(|| "task".into());
     let (name, generate_name) = run_names(&mut opts, &prefix)?;
     let mut meta = Meta::default();
     meta.take(&mut opts)?;
-    let embed = opts.remove("embed").map(|v| as_bool(&v, "embed")).transpose()?.unwrap_or(false);
+    let embed = opts
+        .remove("embed")
+        .map(|v| as_bool(&v, "embed"))
+        .transpose()?
+        .unwrap_or(false);
     let mut j = Map::new();
     if let Some(r) = &reference {
         j.insert("taskRef".into(), Value::Object(r.finish("task", true)));
@@ -1331,7 +1566,9 @@ fn task_run(ctx: &NativeCallContext, st: &Shared, task: Option<TaskB>, reference
             "serviceAccountName" | "status" | "statusMessage" | "managedBy" => {
                 Value::String(convert::to_string_value(v, k)?)
             }
-            "podTemplate" | "stepSpecs" | "sidecarSpecs" | "computeResources" | "debug" => to_json(v, k)?,
+            "podTemplate" | "stepSpecs" | "sidecarSpecs" | "computeResources" | "debug" => {
+                to_json(v, k)?
+            }
             other => return Err(unknown_key(other, "task run options", TR_KEYS).into()),
         };
         j.insert(k.to_string(), val);
@@ -1378,11 +1615,28 @@ impl TaskRunB {
 // StepAction
 
 const SA_KEYS: &[&str] = &[
-    "description", "image", "command", "args", "env", "script", "workingDir", "params", "results",
-    "securityContext", "volumeMounts", "labels", "annotations", "namespace",
+    "description",
+    "image",
+    "command",
+    "args",
+    "env",
+    "script",
+    "workingDir",
+    "params",
+    "results",
+    "securityContext",
+    "volumeMounts",
+    "labels",
+    "annotations",
+    "namespace",
 ];
 
-fn new_step_action(ctx: &NativeCallContext, st: &Shared, name: &str, opts: rhai::Map) -> R<StepActionB> {
+fn new_step_action(
+    ctx: &NativeCallContext,
+    st: &Shared,
+    name: &str,
+    opts: rhai::Map,
+) -> R<StepActionB> {
     let span = here(st, ctx);
     let mut opts = opts;
     let mut meta = Meta::default();
@@ -1405,7 +1659,8 @@ fn new_step_action(ctx: &NativeCallContext, st: &Shared, name: &str, opts: rhai:
         };
         j.insert(k.to_string(), val);
     }
-    let mut spec: model::StepActionSpec = from_json(Value::Object(j), &format!("step action `{name}`"))?;
+    let mut spec: model::StepActionSpec =
+        from_json(Value::Object(j), &format!("step action `{name}`"))?;
     spec.params = params;
     let mut origins = Origins::new();
     set_origin(&mut origins, "", span);
@@ -1438,7 +1693,11 @@ impl StepActionB {
 fn read_file(ctx: &NativeCallContext, st: &Shared, path: &str) -> R<String> {
     let s = st.borrow();
     let Some(root) = s.root.clone() else {
-        return Err(HostError::new("E007", "`file()` is not available: this script was not loaded from a file").into());
+        return Err(HostError::new(
+            "E007",
+            "`file()` is not available: this script was not loaded from a file",
+        )
+        .into());
     };
     let importer = ctx.call_source().and_then(|src| s.paths.get(src)).cloned();
     drop(s);
@@ -1449,9 +1708,14 @@ fn read_file(ctx: &NativeCallContext, st: &Shared, path: &str) -> R<String> {
         .unwrap_or_else(|| root.clone());
     match super::stdlib::confine(&root, &base, std::path::Path::new(path)) {
         Err(msg) => Err(HostError::new("E007", format!("cannot read `{path}`: {msg}")).into()),
-        Ok(None) => Err(HostError::new("E007", format!("cannot read `{path}`: no such file"))
-            .help(format!("paths are relative to the script's directory ({})", base.display()))
-            .into()),
+        Ok(None) => Err(
+            HostError::new("E007", format!("cannot read `{path}`: no such file"))
+                .help(format!(
+                    "paths are relative to the script's directory ({})",
+                    base.display()
+                ))
+                .into(),
+        ),
         Ok(Some(real)) => std::fs::read_to_string(&real)
             .map_err(|e| HostError::new("E007", format!("cannot read `{path}`: {e}")).into()),
     }
@@ -1558,11 +1822,9 @@ pub(crate) fn finish(st: &Shared, entry: FileId) -> Result<Bundle, Diagnostics> 
     for (res, origins, _) in out {
         let named = res.metadata().name.clone();
         if let Some(name) = &named {
-            if let Some(prev) = bundle
-                .objects
-                .iter()
-                .find(|o| o.resource.kind() == res.kind() && o.resource.metadata().name.as_ref() == Some(name))
-            {
+            if let Some(prev) = bundle.objects.iter().find(|o| {
+                o.resource.kind() == res.kind() && o.resource.metadata().name.as_ref() == Some(name)
+            }) {
                 if prev.resource != res {
                     diags.push(
                         Diagnostic::error(
@@ -1598,12 +1860,47 @@ pub fn function_names() -> Vec<String> {
 }
 
 const FUNCTIONS: &[&str] = &[
-    "task", "pipeline", "step_action", "emit", "file", "param", "result", "workspace", "step",
-    "sidecar", "volume", "step_template", "label", "annotation", "run", "after", "finally",
-    "task_ref", "pipeline_ref", "from_hub", "from_git", "from_bundle", "from_cluster", "from_http",
-    "from_resolver", "custom_task", "volume_claim", "pvc", "empty_dir", "config_map", "secret",
-    "secret_env", "config_map_env", "field_env", "when_in", "when_notin", "cel", "step_result",
-    "pipeline_run", "task_run", "to_yaml_string",
+    "task",
+    "pipeline",
+    "step_action",
+    "emit",
+    "file",
+    "param",
+    "result",
+    "workspace",
+    "step",
+    "sidecar",
+    "volume",
+    "step_template",
+    "label",
+    "annotation",
+    "run",
+    "after",
+    "finally",
+    "task_ref",
+    "pipeline_ref",
+    "from_hub",
+    "from_git",
+    "from_bundle",
+    "from_cluster",
+    "from_http",
+    "from_resolver",
+    "custom_task",
+    "volume_claim",
+    "pvc",
+    "empty_dir",
+    "config_map",
+    "secret",
+    "secret_env",
+    "config_map_env",
+    "field_env",
+    "when_in",
+    "when_notin",
+    "cel",
+    "step_result",
+    "pipeline_run",
+    "task_run",
+    "to_yaml_string",
 ];
 
 pub(crate) fn register(engine: &mut Engine, st: Shared) {
@@ -1626,77 +1923,145 @@ pub(crate) fn register(engine: &mut Engine, st: Shared) {
 
     // --- task
     let s = st.clone();
-    engine.register_fn("task", move |ctx: NativeCallContext, name: &str| new_task(&ctx, &s, name, rhai::Map::new()));
-    let s = st.clone();
-    engine.register_fn("task", move |ctx: NativeCallContext, name: &str, opts: rhai::Map| new_task(&ctx, &s, name, opts));
-    let s = st.clone();
-    engine.register_fn("param", move |ctx: NativeCallContext, t: &mut TaskB, name: &str| t.param(&ctx, &s, name, rhai::Map::new()));
-    let s = st.clone();
-    engine.register_fn("param", move |ctx: NativeCallContext, t: &mut TaskB, name: &str, o: rhai::Map| t.param(&ctx, &s, name, o));
-    let s = st.clone();
-    engine.register_fn("result", move |ctx: NativeCallContext, t: &mut TaskB, name: &str| t.result(&ctx, &s, name, rhai::Map::new()));
-    let s = st.clone();
-    engine.register_fn("result", move |ctx: NativeCallContext, t: &mut TaskB, name: &str, o: rhai::Map| t.result(&ctx, &s, name, o));
-    let s = st.clone();
-    engine.register_fn("workspace", move |ctx: NativeCallContext, t: &mut TaskB, name: &str| t.workspace(&ctx, &s, name, rhai::Map::new()));
-    let s = st.clone();
-    engine.register_fn("workspace", move |ctx: NativeCallContext, t: &mut TaskB, name: &str, o: rhai::Map| t.workspace(&ctx, &s, name, o));
-    let s = st.clone();
-    engine.register_fn("step", move |ctx: NativeCallContext, t: &mut TaskB, m: rhai::Map| -> R<TaskB> {
-        add_step(&ctx, &s, t, m)?;
-        Ok(t.clone())
+    engine.register_fn("task", move |ctx: NativeCallContext, name: &str| {
+        new_task(&ctx, &s, name, rhai::Map::new())
     });
     let s = st.clone();
-    engine.register_fn("step", move |ctx: NativeCallContext, t: &mut TaskB, name: &str, image: Dynamic, script: Dynamic| -> R<TaskB> {
-        add_step(&ctx, &s, t, step_map(name, &image, &script)?)?;
-        Ok(t.clone())
-    });
+    engine.register_fn(
+        "task",
+        move |ctx: NativeCallContext, name: &str, opts: rhai::Map| new_task(&ctx, &s, name, opts),
+    );
     let s = st.clone();
-    engine.register_fn("step", move |ctx: NativeCallContext, t: &mut TaskB, name: &str, image: Dynamic, script: Dynamic, extra: rhai::Map| -> R<TaskB> {
-        let mut m = step_map(name, &image, &script)?;
-        for (k, v) in extra {
-            if m.contains_key(&k) {
-                return Err(HostError::new("E010", format!("step `{name}`: `{k}` is given twice")).into());
+    engine.register_fn(
+        "param",
+        move |ctx: NativeCallContext, t: &mut TaskB, name: &str| {
+            t.param(&ctx, &s, name, rhai::Map::new())
+        },
+    );
+    let s = st.clone();
+    engine.register_fn(
+        "param",
+        move |ctx: NativeCallContext, t: &mut TaskB, name: &str, o: rhai::Map| {
+            t.param(&ctx, &s, name, o)
+        },
+    );
+    let s = st.clone();
+    engine.register_fn(
+        "result",
+        move |ctx: NativeCallContext, t: &mut TaskB, name: &str| {
+            t.result(&ctx, &s, name, rhai::Map::new())
+        },
+    );
+    let s = st.clone();
+    engine.register_fn(
+        "result",
+        move |ctx: NativeCallContext, t: &mut TaskB, name: &str, o: rhai::Map| {
+            t.result(&ctx, &s, name, o)
+        },
+    );
+    let s = st.clone();
+    engine.register_fn(
+        "workspace",
+        move |ctx: NativeCallContext, t: &mut TaskB, name: &str| {
+            t.workspace(&ctx, &s, name, rhai::Map::new())
+        },
+    );
+    let s = st.clone();
+    engine.register_fn(
+        "workspace",
+        move |ctx: NativeCallContext, t: &mut TaskB, name: &str, o: rhai::Map| {
+            t.workspace(&ctx, &s, name, o)
+        },
+    );
+    let s = st.clone();
+    engine.register_fn(
+        "step",
+        move |ctx: NativeCallContext, t: &mut TaskB, m: rhai::Map| -> R<TaskB> {
+            add_step(&ctx, &s, t, m)?;
+            Ok(t.clone())
+        },
+    );
+    let s = st.clone();
+    engine.register_fn(
+        "step",
+        move |ctx: NativeCallContext,
+              t: &mut TaskB,
+              name: &str,
+              image: Dynamic,
+              script: Dynamic|
+              -> R<TaskB> {
+            add_step(&ctx, &s, t, step_map(name, &image, &script)?)?;
+            Ok(t.clone())
+        },
+    );
+    let s = st.clone();
+    engine.register_fn(
+        "step",
+        move |ctx: NativeCallContext,
+              t: &mut TaskB,
+              name: &str,
+              image: Dynamic,
+              script: Dynamic,
+              extra: rhai::Map|
+              -> R<TaskB> {
+            let mut m = step_map(name, &image, &script)?;
+            for (k, v) in extra {
+                if m.contains_key(&k) {
+                    return Err(HostError::new(
+                        "E010",
+                        format!("step `{name}`: `{k}` is given twice"),
+                    )
+                    .into());
+                }
+                m.insert(k, v);
             }
-            m.insert(k, v);
-        }
-        add_step(&ctx, &s, t, m)?;
-        Ok(t.clone())
-    });
+            add_step(&ctx, &s, t, m)?;
+            Ok(t.clone())
+        },
+    );
     let s = st.clone();
-    engine.register_fn("sidecar", move |ctx: NativeCallContext, t: &mut TaskB, m: rhai::Map| -> R<TaskB> {
-        let span = here(&s, &ctx);
-        let j = step_json(m, t)?;
-        let sc = from_json(j, "sidecar")?;
-        let mut d = t.0.borrow_mut();
-        let i = d.spec.sidecars.len();
-        d.spec.sidecars.push(sc);
-        set_origin(&mut d.origins, format!("sidecars[{i}]"), span);
-        drop(d);
-        Ok(t.clone())
-    });
+    engine.register_fn(
+        "sidecar",
+        move |ctx: NativeCallContext, t: &mut TaskB, m: rhai::Map| -> R<TaskB> {
+            let span = here(&s, &ctx);
+            let j = step_json(m, t)?;
+            let sc = from_json(j, "sidecar")?;
+            let mut d = t.0.borrow_mut();
+            let i = d.spec.sidecars.len();
+            d.spec.sidecars.push(sc);
+            set_origin(&mut d.origins, format!("sidecars[{i}]"), span);
+            drop(d);
+            Ok(t.clone())
+        },
+    );
     let s = st.clone();
-    engine.register_fn("volume", move |ctx: NativeCallContext, t: &mut TaskB, m: rhai::Map| -> R<TaskB> {
-        let span = here(&s, &ctx);
-        let v = from_json(to_json(&Dynamic::from_map(m), "volume")?, "volume")?;
-        let mut d = t.0.borrow_mut();
-        let i = d.spec.volumes.len();
-        d.spec.volumes.push(v);
-        set_origin(&mut d.origins, format!("volumes[{i}]"), span);
-        drop(d);
-        Ok(t.clone())
-    });
+    engine.register_fn(
+        "volume",
+        move |ctx: NativeCallContext, t: &mut TaskB, m: rhai::Map| -> R<TaskB> {
+            let span = here(&s, &ctx);
+            let v = from_json(to_json(&Dynamic::from_map(m), "volume")?, "volume")?;
+            let mut d = t.0.borrow_mut();
+            let i = d.spec.volumes.len();
+            d.spec.volumes.push(v);
+            set_origin(&mut d.origins, format!("volumes[{i}]"), span);
+            drop(d);
+            Ok(t.clone())
+        },
+    );
     let s = st.clone();
-    engine.register_fn("step_template", move |ctx: NativeCallContext, t: &mut TaskB, m: rhai::Map| -> R<TaskB> {
-        let span = here(&s, &ctx);
-        let j = step_json(m, t)?;
-        let tmpl = from_json(j, "stepTemplate")?;
-        let mut d = t.0.borrow_mut();
-        d.spec.step_template = Some(tmpl);
-        set_origin(&mut d.origins, "stepTemplate", span);
-        drop(d);
-        Ok(t.clone())
-    });
+    engine.register_fn(
+        "step_template",
+        move |ctx: NativeCallContext, t: &mut TaskB, m: rhai::Map| -> R<TaskB> {
+            let span = here(&s, &ctx);
+            let j = step_json(m, t)?;
+            let tmpl = from_json(j, "stepTemplate")?;
+            let mut d = t.0.borrow_mut();
+            d.spec.step_template = Some(tmpl);
+            set_origin(&mut d.origins, "stepTemplate", span);
+            drop(d);
+            Ok(t.clone())
+        },
+    );
     engine.register_fn("label", |t: &mut TaskB, k: &str, v: &str| -> TaskB {
         t.0.borrow_mut().meta.labels.insert(k.into(), v.into());
         t.clone()
@@ -1711,7 +2076,15 @@ pub(crate) fn register(engine: &mut Engine, st: Shared) {
             .spec
             .params
             .iter()
-            .map(|p| (p.name.as_str().into(), Dynamic::from(ParamRef { name: p.name.clone(), sel: Sel::Whole })))
+            .map(|p| {
+                (
+                    p.name.as_str().into(),
+                    Dynamic::from(ParamRef {
+                        name: p.name.clone(),
+                        sel: Sel::Whole,
+                    }),
+                )
+            })
             .collect()
     });
     engine.register_get("results", |t: &mut TaskB| -> rhai::Map {
@@ -1719,7 +2092,15 @@ pub(crate) fn register(engine: &mut Engine, st: Shared) {
             .spec
             .results
             .iter()
-            .map(|r| (r.name.as_str().into(), Dynamic::from(ResultDecl { name: r.name.clone(), step: None })))
+            .map(|r| {
+                (
+                    r.name.as_str().into(),
+                    Dynamic::from(ResultDecl {
+                        name: r.name.clone(),
+                        step: None,
+                    }),
+                )
+            })
             .collect()
     });
     engine.register_get("workspaces", |t: &mut TaskB| -> rhai::Map {
@@ -1727,7 +2108,14 @@ pub(crate) fn register(engine: &mut Engine, st: Shared) {
             .spec
             .workspaces
             .iter()
-            .map(|w| (w.name.as_str().into(), Dynamic::from(TaskWorkspace { name: w.name.clone() })))
+            .map(|w| {
+                (
+                    w.name.as_str().into(),
+                    Dynamic::from(TaskWorkspace {
+                        name: w.name.clone(),
+                    }),
+                )
+            })
             .collect()
     });
     engine.register_fn("step_result", |step: &str, result: &str| StepResultRef {
@@ -1736,104 +2124,219 @@ pub(crate) fn register(engine: &mut Engine, st: Shared) {
         sel: Sel::Whole,
     });
     let s = st.clone();
-    engine.register_fn("run", move |ctx: NativeCallContext, t: &mut TaskB| task_run(&ctx, &s, Some(t.clone()), None, rhai::Map::new()));
+    engine.register_fn("run", move |ctx: NativeCallContext, t: &mut TaskB| {
+        task_run(&ctx, &s, Some(t.clone()), None, rhai::Map::new())
+    });
     let s = st.clone();
-    engine.register_fn("run", move |ctx: NativeCallContext, t: &mut TaskB, o: rhai::Map| task_run(&ctx, &s, Some(t.clone()), None, o));
+    engine.register_fn(
+        "run",
+        move |ctx: NativeCallContext, t: &mut TaskB, o: rhai::Map| {
+            task_run(&ctx, &s, Some(t.clone()), None, o)
+        },
+    );
     let s = st.clone();
-    engine.register_fn("task_run", move |ctx: NativeCallContext, r: RefValue, o: rhai::Map| task_run(&ctx, &s, None, Some(r), o));
+    engine.register_fn(
+        "task_run",
+        move |ctx: NativeCallContext, r: RefValue, o: rhai::Map| {
+            task_run(&ctx, &s, None, Some(r), o)
+        },
+    );
 
     // --- step actions
     let s = st.clone();
-    engine.register_fn("step_action", move |ctx: NativeCallContext, name: &str, o: rhai::Map| new_step_action(&ctx, &s, name, o));
+    engine.register_fn(
+        "step_action",
+        move |ctx: NativeCallContext, name: &str, o: rhai::Map| new_step_action(&ctx, &s, name, o),
+    );
     engine.register_fn("param", |sa: &mut StepActionB, name: &str| -> R<ParamRef> {
         let ps = param_spec(name, rhai::Map::new())?;
         sa.0.borrow_mut().spec.params.push(ps);
-        Ok(ParamRef { name: name.into(), sel: Sel::Whole })
+        Ok(ParamRef {
+            name: name.into(),
+            sel: Sel::Whole,
+        })
     });
-    engine.register_fn("param", |sa: &mut StepActionB, name: &str, o: rhai::Map| -> R<ParamRef> {
-        let ps = param_spec(name, o)?;
-        sa.0.borrow_mut().spec.params.push(ps);
-        Ok(ParamRef { name: name.into(), sel: Sel::Whole })
-    });
-    engine.register_fn("result", |sa: &mut StepActionB, name: &str| -> R<ResultDecl> {
-        let r = from_json(result_json(name, rhai::Map::new(), "result")?, "result")?;
-        sa.0.borrow_mut().spec.results.push(r);
-        Ok(ResultDecl { name: name.into(), step: Some(String::new()) })
-    });
-    engine.register_fn("result", |sa: &mut StepActionB, name: &str, o: rhai::Map| -> R<ResultDecl> {
-        let r = from_json(result_json(name, o, "result")?, "result")?;
-        sa.0.borrow_mut().spec.results.push(r);
-        Ok(ResultDecl { name: name.into(), step: Some(String::new()) })
-    });
+    engine.register_fn(
+        "param",
+        |sa: &mut StepActionB, name: &str, o: rhai::Map| -> R<ParamRef> {
+            let ps = param_spec(name, o)?;
+            sa.0.borrow_mut().spec.params.push(ps);
+            Ok(ParamRef {
+                name: name.into(),
+                sel: Sel::Whole,
+            })
+        },
+    );
+    engine.register_fn(
+        "result",
+        |sa: &mut StepActionB, name: &str| -> R<ResultDecl> {
+            let r = from_json(result_json(name, rhai::Map::new(), "result")?, "result")?;
+            sa.0.borrow_mut().spec.results.push(r);
+            Ok(ResultDecl {
+                name: name.into(),
+                step: Some(String::new()),
+            })
+        },
+    );
+    engine.register_fn(
+        "result",
+        |sa: &mut StepActionB, name: &str, o: rhai::Map| -> R<ResultDecl> {
+            let r = from_json(result_json(name, o, "result")?, "result")?;
+            sa.0.borrow_mut().spec.results.push(r);
+            Ok(ResultDecl {
+                name: name.into(),
+                step: Some(String::new()),
+            })
+        },
+    );
     engine.register_get("name", |sa: &mut StepActionB| sa.0.borrow().name.clone());
 
     // --- pipeline
     let s = st.clone();
-    engine.register_fn("pipeline", move |ctx: NativeCallContext, name: &str| new_pipeline(&ctx, &s, name, rhai::Map::new()));
+    engine.register_fn("pipeline", move |ctx: NativeCallContext, name: &str| {
+        new_pipeline(&ctx, &s, name, rhai::Map::new())
+    });
     let s = st.clone();
-    engine.register_fn("pipeline", move |ctx: NativeCallContext, name: &str, o: rhai::Map| new_pipeline(&ctx, &s, name, o));
+    engine.register_fn(
+        "pipeline",
+        move |ctx: NativeCallContext, name: &str, o: rhai::Map| new_pipeline(&ctx, &s, name, o),
+    );
     let s = st.clone();
-    engine.register_fn("param", move |ctx: NativeCallContext, p: &mut PipelineB, name: &str| p.param(&ctx, &s, name, rhai::Map::new()));
+    engine.register_fn(
+        "param",
+        move |ctx: NativeCallContext, p: &mut PipelineB, name: &str| {
+            p.param(&ctx, &s, name, rhai::Map::new())
+        },
+    );
     let s = st.clone();
-    engine.register_fn("param", move |ctx: NativeCallContext, p: &mut PipelineB, name: &str, o: rhai::Map| p.param(&ctx, &s, name, o));
+    engine.register_fn(
+        "param",
+        move |ctx: NativeCallContext, p: &mut PipelineB, name: &str, o: rhai::Map| {
+            p.param(&ctx, &s, name, o)
+        },
+    );
     let s = st.clone();
-    engine.register_fn("workspace", move |ctx: NativeCallContext, p: &mut PipelineB, name: &str| p.workspace(&ctx, &s, name, rhai::Map::new()));
+    engine.register_fn(
+        "workspace",
+        move |ctx: NativeCallContext, p: &mut PipelineB, name: &str| {
+            p.workspace(&ctx, &s, name, rhai::Map::new())
+        },
+    );
     let s = st.clone();
-    engine.register_fn("workspace", move |ctx: NativeCallContext, p: &mut PipelineB, name: &str, o: rhai::Map| p.workspace(&ctx, &s, name, o));
+    engine.register_fn(
+        "workspace",
+        move |ctx: NativeCallContext, p: &mut PipelineB, name: &str, o: rhai::Map| {
+            p.workspace(&ctx, &s, name, o)
+        },
+    );
     for finally in [false, true] {
         let fname = if finally { "finally" } else { "task" };
         let s = st.clone();
-        engine.register_fn(fname, move |ctx: NativeCallContext, p: &mut PipelineB, name: &str, t: Dynamic| {
-            p.add_task(&ctx, &s, name, t, rhai::Map::new(), finally)
-        });
+        engine.register_fn(
+            fname,
+            move |ctx: NativeCallContext, p: &mut PipelineB, name: &str, t: Dynamic| {
+                p.add_task(&ctx, &s, name, t, rhai::Map::new(), finally)
+            },
+        );
         let s = st.clone();
-        engine.register_fn(fname, move |ctx: NativeCallContext, p: &mut PipelineB, name: &str, t: Dynamic, o: rhai::Map| {
-            p.add_task(&ctx, &s, name, t, o, finally)
-        });
+        engine.register_fn(
+            fname,
+            move |ctx: NativeCallContext,
+                  p: &mut PipelineB,
+                  name: &str,
+                  t: Dynamic,
+                  o: rhai::Map| { p.add_task(&ctx, &s, name, t, o, finally) },
+        );
     }
     let s = st.clone();
-    engine.register_fn("result", move |ctx: NativeCallContext, p: &mut PipelineB, name: &str, v: Dynamic| p.result(&ctx, &s, name, v, rhai::Map::new()));
+    engine.register_fn(
+        "result",
+        move |ctx: NativeCallContext, p: &mut PipelineB, name: &str, v: Dynamic| {
+            p.result(&ctx, &s, name, v, rhai::Map::new())
+        },
+    );
     let s = st.clone();
-    engine.register_fn("result", move |ctx: NativeCallContext, p: &mut PipelineB, name: &str, v: Dynamic, o: rhai::Map| p.result(&ctx, &s, name, v, o));
+    engine.register_fn(
+        "result",
+        move |ctx: NativeCallContext, p: &mut PipelineB, name: &str, v: Dynamic, o: rhai::Map| {
+            p.result(&ctx, &s, name, v, o)
+        },
+    );
     let s = st.clone();
-    engine.register_fn("run", move |ctx: NativeCallContext, p: &mut PipelineB| pipeline_run(&ctx, &s, Some(p.clone()), None, rhai::Map::new()));
+    engine.register_fn("run", move |ctx: NativeCallContext, p: &mut PipelineB| {
+        pipeline_run(&ctx, &s, Some(p.clone()), None, rhai::Map::new())
+    });
     let s = st.clone();
-    engine.register_fn("run", move |ctx: NativeCallContext, p: &mut PipelineB, o: rhai::Map| pipeline_run(&ctx, &s, Some(p.clone()), None, o));
+    engine.register_fn(
+        "run",
+        move |ctx: NativeCallContext, p: &mut PipelineB, o: rhai::Map| {
+            pipeline_run(&ctx, &s, Some(p.clone()), None, o)
+        },
+    );
     let s = st.clone();
-    engine.register_fn("pipeline_run", move |ctx: NativeCallContext, r: RefValue, o: rhai::Map| pipeline_run(&ctx, &s, None, Some(r), o));
+    engine.register_fn(
+        "pipeline_run",
+        move |ctx: NativeCallContext, r: RefValue, o: rhai::Map| {
+            pipeline_run(&ctx, &s, None, Some(r), o)
+        },
+    );
     engine.register_get("name", |p: &mut PipelineB| p.0.borrow().name.clone());
-    engine.register_fn("label", |p: &mut PipelineB, k: &str, v: &str| -> PipelineB {
-        p.0.borrow_mut().meta.labels.insert(k.into(), v.into());
-        p.clone()
-    });
-    engine.register_fn("annotation", |p: &mut PipelineB, k: &str, v: &str| -> PipelineB {
-        p.0.borrow_mut().meta.annotations.insert(k.into(), v.into());
-        p.clone()
-    });
+    engine.register_fn(
+        "label",
+        |p: &mut PipelineB, k: &str, v: &str| -> PipelineB {
+            p.0.borrow_mut().meta.labels.insert(k.into(), v.into());
+            p.clone()
+        },
+    );
+    engine.register_fn(
+        "annotation",
+        |p: &mut PipelineB, k: &str, v: &str| -> PipelineB {
+            p.0.borrow_mut().meta.annotations.insert(k.into(), v.into());
+            p.clone()
+        },
+    );
 
     // --- pipeline tasks
     engine.register_fn("result", |t: &mut PTask, name: &str| t.result(name));
     engine.register_fn("after", |t: &mut PTask, other: Dynamic| t.after(other));
     engine.register_get("name", |t: &mut PTask| t.name.clone());
-    engine.register_get("status", |t: &mut PTask| format!("$(tasks.{}.status)", t.name));
-    engine.register_get("reason", |t: &mut PTask| format!("$(tasks.{}.reason)", t.name));
-    engine.register_get("matrix_length", |t: &mut PTask| format!("$(tasks.{}.matrix.length)", t.name));
+    engine.register_get("status", |t: &mut PTask| {
+        format!("$(tasks.{}.status)", t.name)
+    });
+    engine.register_get("reason", |t: &mut PTask| {
+        format!("$(tasks.{}.reason)", t.name)
+    });
+    engine.register_get("matrix_length", |t: &mut PTask| {
+        format!("$(tasks.{}.matrix.length)", t.name)
+    });
 
     // --- references
     engine.register_fn("task_ref", |name: &str| {
         let mut json = Map::new();
         json.insert("name".into(), Value::String(name.into()));
-        RefValue { json, kind_param: false, custom_spec: None }
+        RefValue {
+            json,
+            kind_param: false,
+            custom_spec: None,
+        }
     });
     engine.register_fn("pipeline_ref", |name: &str| {
         let mut json = Map::new();
         json.insert("name".into(), Value::String(name.into()));
-        RefValue { json, kind_param: false, custom_spec: None }
+        RefValue {
+            json,
+            kind_param: false,
+            custom_spec: None,
+        }
     });
-    engine.register_fn("from_hub", |n: &str, v: &str| from_hub(n, v, rhai::Map::new()));
+    engine.register_fn("from_hub", |n: &str, v: &str| {
+        from_hub(n, v, rhai::Map::new())
+    });
     engine.register_fn("from_hub", from_hub);
     engine.register_fn("from_git", from_git);
-    engine.register_fn("from_bundle", |i: &str, n: &str| from_bundle(i, n, rhai::Map::new()));
+    engine.register_fn("from_bundle", |i: &str, n: &str| {
+        from_bundle(i, n, rhai::Map::new())
+    });
     engine.register_fn("from_bundle", from_bundle);
     engine.register_fn("from_cluster", |n: &str| from_cluster(n, rhai::Map::new()));
     engine.register_fn("from_cluster", from_cluster);
@@ -1842,14 +2345,19 @@ pub(crate) fn register(engine: &mut Engine, st: Shared) {
     engine.register_fn("from_resolver", from_resolver);
     engine.register_fn("custom_task", |a: &str, k: &str| custom_task(a, k, ""));
     engine.register_fn("custom_task", custom_task);
-    engine.register_fn("custom_task", |a: &str, k: &str, spec: rhai::Map| -> R<RefValue> {
-        let mut r = custom_task(a, k, "");
-        r.custom_spec = Some(to_json(&Dynamic::from_map(spec), "custom task spec")?);
-        Ok(r)
-    });
+    engine.register_fn(
+        "custom_task",
+        |a: &str, k: &str, spec: rhai::Map| -> R<RefValue> {
+            let mut r = custom_task(a, k, "");
+            r.custom_spec = Some(to_json(&Dynamic::from_map(spec), "custom task spec")?);
+            Ok(r)
+        },
+    );
 
     // --- workspace bindings and env helpers (plain maps, so `+ #{ subPath: "x" }` works)
-    engine.register_fn("volume_claim", |size: &str| -> rhai::Map { volume_claim(size, "ReadWriteOnce", None) });
+    engine.register_fn("volume_claim", |size: &str| -> rhai::Map {
+        volume_claim(size, "ReadWriteOnce", None)
+    });
     engine.register_fn("volume_claim", |o: rhai::Map| -> R<rhai::Map> {
         let mut size = None;
         let mut mode = "ReadWriteOnce".to_string();
@@ -1858,17 +2366,33 @@ pub(crate) fn register(engine: &mut Engine, st: Shared) {
             match k.as_str() {
                 "storage" => size = Some(convert::to_string_value(v, "storage")?),
                 "accessMode" => mode = convert::to_string_value(v, "accessMode")?,
-                "storageClassName" => class = Some(convert::to_string_value(v, "storageClassName")?),
-                other => return Err(unknown_key(other, "volume_claim options", &["storage", "accessMode", "storageClassName"]).into()),
+                "storageClassName" => {
+                    class = Some(convert::to_string_value(v, "storageClassName")?)
+                }
+                other => {
+                    return Err(unknown_key(
+                        other,
+                        "volume_claim options",
+                        &["storage", "accessMode", "storageClassName"],
+                    )
+                    .into());
+                }
             }
         }
-        let size = size.ok_or_else(|| HostError::new("E010", "volume_claim needs `storage` (e.g. \"1Gi\")"))?;
+        let size = size
+            .ok_or_else(|| HostError::new("E010", "volume_claim needs `storage` (e.g. \"1Gi\")"))?;
         Ok(volume_claim(&size, &mode, class))
     });
-    engine.register_fn("pvc", |name: &str| map1("persistentVolumeClaim", map1("claimName", dstr(name))));
+    engine.register_fn("pvc", |name: &str| {
+        map1("persistentVolumeClaim", map1("claimName", dstr(name)))
+    });
     engine.register_fn("empty_dir", || map1("emptyDir", rhai::Map::new()));
-    engine.register_fn("config_map", |name: &str| map1("configMap", map1("name", dstr(name))));
-    engine.register_fn("secret", |name: &str| map1("secret", map1("secretName", dstr(name))));
+    engine.register_fn("config_map", |name: &str| {
+        map1("configMap", map1("name", dstr(name)))
+    });
+    engine.register_fn("secret", |name: &str| {
+        map1("secret", map1("secretName", dstr(name)))
+    });
     engine.register_fn("secret_env", |name: &str, key: &str| {
         let mut r = rhai::Map::new();
         r.insert("name".into(), dstr(name));
@@ -1881,18 +2405,28 @@ pub(crate) fn register(engine: &mut Engine, st: Shared) {
         r.insert("key".into(), key.into());
         map1("valueFrom", map1("configMapKeyRef", r))
     });
-    engine.register_fn("field_env", |path: &str| map1("valueFrom", map1("fieldRef", map1("fieldPath", dstr(path)))));
+    engine.register_fn("field_env", |path: &str| {
+        map1("valueFrom", map1("fieldRef", map1("fieldPath", dstr(path))))
+    });
 
     // --- when expressions
-    engine.register_fn("when_in", |input: Dynamic, values: Dynamic| when_map(input, "in", values));
-    engine.register_fn("when_notin", |input: Dynamic, values: Dynamic| when_map(input, "notin", values));
+    engine.register_fn("when_in", |input: Dynamic, values: Dynamic| {
+        when_map(input, "in", values)
+    });
+    engine.register_fn("when_notin", |input: Dynamic, values: Dynamic| {
+        when_map(input, "notin", values)
+    });
     engine.register_fn("cel", |expr: &str| map1("cel", dstr(expr)));
 
     // --- emit, file
     let s = st.clone();
-    engine.register_fn("emit", move |ctx: NativeCallContext, v: Dynamic| emit_value(&ctx, &s, v));
+    engine.register_fn("emit", move |ctx: NativeCallContext, v: Dynamic| {
+        emit_value(&ctx, &s, v)
+    });
     let s = st;
-    engine.register_fn("file", move |ctx: NativeCallContext, path: &str| read_file(&ctx, &s, path));
+    engine.register_fn("file", move |ctx: NativeCallContext, path: &str| {
+        read_file(&ctx, &s, path)
+    });
 }
 
 fn dstr(s: &str) -> Dynamic {
@@ -1909,7 +2443,11 @@ fn when_map(input: Dynamic, op: &str, values: Dynamic) -> rhai::Map {
     let mut m = rhai::Map::new();
     m.insert("input".into(), input);
     m.insert("operator".into(), op.into());
-    let values = if values.is_array() { values } else { Dynamic::from_array(vec![values]) };
+    let values = if values.is_array() {
+        values
+    } else {
+        Dynamic::from_array(vec![values])
+    };
     m.insert("values".into(), values);
     m
 }
@@ -1917,7 +2455,10 @@ fn when_map(input: Dynamic, op: &str, values: Dynamic) -> rhai::Map {
 fn volume_claim(size: &str, mode: &str, class: Option<String>) -> rhai::Map {
     let mut spec = rhai::Map::new();
     spec.insert("accessModes".into(), Dynamic::from_array(vec![mode.into()]));
-    spec.insert("resources".into(), map1("requests", map1("storage", dstr(size))).into());
+    spec.insert(
+        "resources".into(),
+        map1("requests", map1("storage", dstr(size))).into(),
+    );
     if let Some(c) = class {
         spec.insert("storageClassName".into(), c.into());
     }
@@ -1928,21 +2469,45 @@ fn register_handles(engine: &mut Engine) {
     // Params: `p`, `p[0]`, `p["key"]`, `p.all`
     engine.register_fn("to_string", |p: &mut ParamRef| p.render());
     engine.register_fn("to_debug", |p: &mut ParamRef| p.render());
-    engine.register_indexer_get(|p: &mut ParamRef, i: rhai::INT| ParamRef { name: p.name.clone(), sel: Sel::Index(i) });
-    engine.register_indexer_get(|p: &mut ParamRef, k: &str| ParamRef { name: p.name.clone(), sel: Sel::Key(k.into()) });
-    engine.register_get("all", |p: &mut ParamRef| ParamRef { name: p.name.clone(), sel: Sel::Star });
+    engine.register_indexer_get(|p: &mut ParamRef, i: rhai::INT| ParamRef {
+        name: p.name.clone(),
+        sel: Sel::Index(i),
+    });
+    engine.register_indexer_get(|p: &mut ParamRef, k: &str| ParamRef {
+        name: p.name.clone(),
+        sel: Sel::Key(k.into()),
+    });
+    engine.register_get("all", |p: &mut ParamRef| ParamRef {
+        name: p.name.clone(),
+        sel: Sel::Star,
+    });
     engine.register_get("name", |p: &mut ParamRef| p.name.clone());
 
     engine.register_fn("to_string", |r: &mut ResultRef| r.render());
     engine.register_fn("to_debug", |r: &mut ResultRef| r.render());
-    engine.register_indexer_get(|r: &mut ResultRef, i: rhai::INT| ResultRef { sel: Sel::Index(i), ..r.clone() });
-    engine.register_indexer_get(|r: &mut ResultRef, k: &str| ResultRef { sel: Sel::Key(k.into()), ..r.clone() });
-    engine.register_get("all", |r: &mut ResultRef| ResultRef { sel: Sel::Star, ..r.clone() });
+    engine.register_indexer_get(|r: &mut ResultRef, i: rhai::INT| ResultRef {
+        sel: Sel::Index(i),
+        ..r.clone()
+    });
+    engine.register_indexer_get(|r: &mut ResultRef, k: &str| ResultRef {
+        sel: Sel::Key(k.into()),
+        ..r.clone()
+    });
+    engine.register_get("all", |r: &mut ResultRef| ResultRef {
+        sel: Sel::Star,
+        ..r.clone()
+    });
 
     engine.register_fn("to_string", |r: &mut StepResultRef| r.render());
     engine.register_fn("to_debug", |r: &mut StepResultRef| r.render());
-    engine.register_indexer_get(|r: &mut StepResultRef, i: rhai::INT| StepResultRef { sel: Sel::Index(i), ..r.clone() });
-    engine.register_indexer_get(|r: &mut StepResultRef, k: &str| StepResultRef { sel: Sel::Key(k.into()), ..r.clone() });
+    engine.register_indexer_get(|r: &mut StepResultRef, i: rhai::INT| StepResultRef {
+        sel: Sel::Index(i),
+        ..r.clone()
+    });
+    engine.register_indexer_get(|r: &mut StepResultRef, k: &str| StepResultRef {
+        sel: Sel::Key(k.into()),
+        ..r.clone()
+    });
 
     engine.register_fn("to_string", |r: &mut ResultDecl| r.render());
     engine.register_fn("to_debug", |r: &mut ResultDecl| r.render());
@@ -1958,15 +2523,27 @@ fn register_handles(engine: &mut Engine) {
 
     // Rhai swallows errors raised by `to_string` during interpolation, so this cannot fail here; it
     // renders the task-side form, which validation reports when used outside a task.
-    engine.register_fn("to_string", |w: &mut PipelineWorkspace| format!("$(workspaces.{}.path)", w.name));
-    engine.register_fn("to_debug", |w: &mut PipelineWorkspace| format!("PipelineWorkspace({})", w.name));
-    engine.register_get("bound", |w: &mut PipelineWorkspace| format!("$(workspaces.{}.bound)", w.name));
+    engine.register_fn("to_string", |w: &mut PipelineWorkspace| {
+        format!("$(workspaces.{}.path)", w.name)
+    });
+    engine.register_fn("to_debug", |w: &mut PipelineWorkspace| {
+        format!("PipelineWorkspace({})", w.name)
+    });
+    engine.register_get("bound", |w: &mut PipelineWorkspace| {
+        format!("$(workspaces.{}.bound)", w.name)
+    });
     engine.register_get("name", |w: &mut PipelineWorkspace| w.name.clone());
 
     engine.register_fn("to_string", |t: &mut PTask| t.name.clone());
-    engine.register_fn("to_debug", |t: &mut PTask| format!("PipelineTask({})", t.name));
-    engine.register_fn("to_debug", |t: &mut TaskB| format!("Task({})", t.0.borrow().name));
-    engine.register_fn("to_debug", |p: &mut PipelineB| format!("Pipeline({})", p.0.borrow().name));
+    engine.register_fn("to_debug", |t: &mut PTask| {
+        format!("PipelineTask({})", t.name)
+    });
+    engine.register_fn("to_debug", |t: &mut TaskB| {
+        format!("Task({})", t.0.borrow().name)
+    });
+    engine.register_fn("to_debug", |p: &mut PipelineB| {
+        format!("Pipeline({})", p.0.borrow().name)
+    });
 }
 
 #[allow(dead_code)]

@@ -3,8 +3,8 @@
 //! Handles (params, results, workspaces) are lowered to their `$(…)` text on the way, so a map like
 //! `#{ url: repo }` becomes `{"url": "$(params.repo-url)"}`.
 
-use super::handles;
 use super::HostError;
+use super::handles;
 use crate::diag::suggest::did_you_mean;
 use rhai::Dynamic;
 use serde::Serialize;
@@ -88,7 +88,10 @@ pub fn json_type_name(v: &Value) -> &'static str {
 
 /// Deserializes JSON into a model type. Unknown keys (including keys that a Kubernetes sub-struct would
 /// silently drop) and wrong types become E004 / E003 errors naming the field path.
-pub fn from_json<T: DeserializeOwned + Serialize>(value: Value, what: &str) -> Result<T, HostError> {
+pub fn from_json<T: DeserializeOwned + Serialize>(
+    value: Value,
+    what: &str,
+) -> Result<T, HostError> {
     let typed: T = serde_path_to_error::deserialize(&value).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner().to_string();

@@ -94,7 +94,10 @@ impl HostError {
 
 impl From<HostError> for Box<EvalAltResult> {
     fn from(e: HostError) -> Self {
-        Box::new(EvalAltResult::ErrorRuntime(Dynamic::from(e), Position::NONE))
+        Box::new(EvalAltResult::ErrorRuntime(
+            Dynamic::from(e),
+            Position::NONE,
+        ))
     }
 }
 
@@ -187,6 +190,14 @@ fn new_engine(state: Shared) -> Engine {
         .set_strict_variables(true)
         .set_fail_on_invalid_map_property(true);
     engine.disable_symbol("eval");
+    // `default` is Tekton's key for param defaults but a reserved word in Rhai; let scripts write
+    // `#{ default: "main" }` by reading it as a plain identifier. (`on_parse_token` is Rhai's "volatile"
+    // internals API; Cargo.lock pins the version and `reserved_word_default_is_a_plain_key` guards it.)
+    #[allow(deprecated)]
+    engine.on_parse_token(|token, _, _| match token {
+        rhai::Token::Reserved(s) if s.as_str() == "default" => rhai::Token::Identifier(s),
+        other => other,
+    });
     engine.on_print(|s| eprintln!("{s}"));
     engine.on_debug(|s, src, pos| {
         let at = match (src, pos.line()) {
@@ -267,9 +278,11 @@ fn to_diagnostic(err: &EvalAltResult, st: &State, entry: FileId) -> Diagnostic {
                 .label("not declared")
                 .help("declare it with `let`; inputs from --set/--values are in the `values` map")
         }
-        EvalAltResult::ErrorParsing(kind, _) => Diagnostic::error("E001", format!("syntax error: {kind}"))
-            .at(span)
-            .help(syntax_help(kind)),
+        EvalAltResult::ErrorParsing(kind, _) => {
+            Diagnostic::error("E001", format!("syntax error: {kind}"))
+                .at(span)
+                .help(syntax_help(kind))
+        }
         EvalAltResult::ErrorFunctionNotFound(sig, _) => function_not_found(sig).at(span),
         EvalAltResult::ErrorVariableNotFound(name, _) => {
             let mut d = Diagnostic::error("E009", format!("unknown variable `{name}`"))
@@ -281,7 +294,9 @@ fn to_diagnostic(err: &EvalAltResult, st: &State, entry: FileId) -> Diagnostic {
         EvalAltResult::ErrorPropertyNotFound(name, _) => {
             Diagnostic::error("E013", format!("the map has no property `{name}`"))
                 .at(span)
-                .help(format!("use `m.get(\"{name}\") ?? default` for optional keys"))
+                .help(format!(
+                    "use `m.get(\"{name}\") ?? default` for optional keys"
+                ))
         }
         EvalAltResult::ErrorModuleNotFound(name, _) => {
             Diagnostic::error("E008", format!("module `{name}` not found"))
@@ -314,18 +329,20 @@ fn to_diagnostic(err: &EvalAltResult, st: &State, entry: FileId) -> Diagnostic {
             format!("more than {} modules imported", limits::MAX_MODULES),
             "look for modules that import each other",
         ),
-        EvalAltResult::ErrorTooManyVariables(_) => {
-            limit(span, "too many variables".into(), "split the script into functions")
-        }
+        EvalAltResult::ErrorTooManyVariables(_) => limit(
+            span,
+            "too many variables".into(),
+            "split the script into functions",
+        ),
         EvalAltResult::ErrorMismatchDataType(expected, actual, _)
-        | EvalAltResult::ErrorMismatchOutputType(expected, actual, _) => Diagnostic::error(
-            "E003",
-            format!("expected {expected}, found {actual}"),
+        | EvalAltResult::ErrorMismatchOutputType(expected, actual, _) => {
+            Diagnostic::error("E003", format!("expected {expected}, found {actual}")).at(span)
+        }
+        EvalAltResult::ErrorForbiddenVariable(name, _) => Diagnostic::error(
+            "E010",
+            format!("`{name}` cannot be used as a variable name"),
         )
         .at(span),
-        EvalAltResult::ErrorForbiddenVariable(name, _) => {
-            Diagnostic::error("E010", format!("`{name}` cannot be used as a variable name")).at(span)
-        }
         other => {
             let msg = other.to_string();
             let msg = msg.split(" (line ").next().unwrap_or(&msg).to_string();
@@ -344,7 +361,7 @@ fn limit(span: Option<Span>, msg: String, help: &str) -> Diagnostic {
 fn syntax_help(kind: &rhai::ParseErrorType) -> String {
     let text = kind.to_string();
     if text.contains("reserved keyword") {
-        return "Rhai reserves this word; quote it as a map key (`#{ \"default\": \"main\" }`) or choose another name".into();
+        return "Rhai reserves this word; quote it as a map key (`#{ \"shared\": x }`) or choose another name".into();
     }
     "see the Rhai language reference: https://rhai.rs/book/".into()
 }
@@ -359,12 +376,15 @@ fn clean_signature(sig: &str) -> String {
 }
 
 fn function_not_found(sig: &str) -> Diagnostic {
-    let name = sig.split(' ').next().unwrap_or(sig).split('(').next().unwrap_or(sig);
-    let mut d = Diagnostic::error(
-        "E002",
-        format!("no function `{}`", clean_signature(sig)),
-    )
-    .label("unknown function or wrong argument types");
+    let name = sig
+        .split(' ')
+        .next()
+        .unwrap_or(sig)
+        .split('(')
+        .next()
+        .unwrap_or(sig);
+    let mut d = Diagnostic::error("E002", format!("no function `{}`", clean_signature(sig)))
+        .label("unknown function or wrong argument types");
     let known = api::function_names();
     if let Some(s) = crate::diag::suggest::did_you_mean(name, known.iter().map(|s| s.as_str())) {
         if s != name {

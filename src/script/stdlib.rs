@@ -133,12 +133,18 @@ impl rhai::ModuleResolver for Resolver {
         if let Some(m) = self.state.borrow().modules.get(&name) {
             return Ok(m.clone());
         }
-        let file = self.state.borrow_mut().sources.add(name.clone(), text.clone());
+        let file = self
+            .state
+            .borrow_mut()
+            .sources
+            .add(name.clone(), text.clone());
         let mut ast = engine.compile(&text).map_err(|e| -> Box<EvalAltResult> {
-            let span = e
-                .1
-                .line()
-                .map(|l| self.state.borrow().sources.span_at(file, l, e.1.position().unwrap_or(1)));
+            let span = e.1.line().map(|l| {
+                self.state
+                    .borrow()
+                    .sources
+                    .span_at(file, l, e.1.position().unwrap_or(1))
+            });
             let mut h = HostError::new("E001", format!("syntax error in module `{path}`: {}", e.0));
             h.span = span;
             h.into()
@@ -147,10 +153,7 @@ impl rhai::ModuleResolver for Resolver {
         let mut module = Module::eval_ast_as_new(Scope::new(), &ast, engine)?;
         module.set_id(name.clone());
         let module: rhai::Shared<Module> = module.into();
-        self.state
-            .borrow_mut()
-            .modules
-            .insert(name, module.clone());
+        self.state.borrow_mut().modules.insert(name, module.clone());
         Ok(module)
     }
 }
@@ -166,8 +169,16 @@ mod tests {
         std::fs::create_dir_all(root.join("scripts")).unwrap();
         std::fs::write(root.join("scripts/a.sh"), "echo").unwrap();
         std::fs::write(dir.path().join("secret"), "x").unwrap();
-        assert!(confine(&root, &root, Path::new("scripts/a.sh")).unwrap().is_some());
-        assert!(confine(&root, &root, Path::new("missing.sh")).unwrap().is_none());
+        assert!(
+            confine(&root, &root, Path::new("scripts/a.sh"))
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            confine(&root, &root, Path::new("missing.sh"))
+                .unwrap()
+                .is_none()
+        );
         assert!(confine(&root, &root, Path::new("../secret")).is_err());
         assert!(confine(&root, &root, Path::new("/etc/passwd")).is_err());
         assert!(confine(&root, &root, Path::new("scripts")).is_err());

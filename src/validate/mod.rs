@@ -1,8 +1,8 @@
 //! Validation: pure passes over a [`Bundle`]. Nothing downstream of validation accepts an unvalidated
 //! bundle: [`Validated`] can only be made by [`check`].
 
-mod structure;
 mod refs;
+mod structure;
 
 use crate::bundle::{Bundle, Object};
 use crate::diag::codes::CodeInfo;
@@ -25,7 +25,9 @@ impl Ctx<'_> {
     /// Reports `d` at a field path of `obj`: the span recorded for the path (or its closest ancestor), and
     /// the path itself as a note.
     pub fn report(&mut self, obj: &Object, path: &str, d: Diagnostic) {
-        let d = d.at(obj.span(path)).path(format!("{} at {}", obj.resource.id(), display_path(path)));
+        let d = d
+            .at(obj.span(path))
+            .path(format!("{}: {}", obj.resource.id(), display_path(path)));
         self.diags.push(d);
     }
 
@@ -33,7 +35,9 @@ impl Ctx<'_> {
     /// text) in the source after the recorded position, when it can be found within the same call.
     pub fn report_text(&mut self, obj: &Object, path: &str, needle: &str, d: Diagnostic) {
         let span = obj.span(path).map(|s| self.narrow(s, needle).unwrap_or(s));
-        let d = d.at(span).path(format!("{} at {}", obj.resource.id(), display_path(path)));
+        let d = d
+            .at(span)
+            .path(format!("{}: {}", obj.resource.id(), display_path(path)));
         self.diags.push(d);
     }
 
@@ -54,7 +58,11 @@ impl Ctx<'_> {
 }
 
 fn display_path(path: &str) -> &str {
-    if path.is_empty() { "(the object)" } else { path }
+    if path.is_empty() {
+        "(the object)"
+    } else {
+        path
+    }
 }
 
 /// Tekton's `enable-api-fields`.
