@@ -64,8 +64,21 @@ impl Resource {
         }
     }
 
+    /// The object as JSON, with `metadata` keys in the order people read them (`name`, `generateName`,
+    /// `namespace`, `labels`, `annotations`, then the rest; k8s-openapi sorts them alphabetically).
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::to_value(self).expect("model types always serialize")
+        let mut v = serde_json::to_value(self).expect("model types always serialize");
+        if let Some(serde_json::Value::Object(meta)) = v.get_mut("metadata") {
+            let mut ordered = serde_json::Map::new();
+            for key in ["name", "generateName", "namespace", "labels", "annotations"] {
+                if let Some(x) = meta.remove(key) {
+                    ordered.insert(key.to_string(), x);
+                }
+            }
+            ordered.append(meta);
+            *meta = ordered;
+        }
+        v
     }
 
     /// Reads a Tekton document, choosing the type from its `kind` (any `apiVersion` is accepted).
@@ -223,7 +236,10 @@ mod tests {
         assert_eq!(parent_path("spec.steps[0].script"), "spec.steps[0]");
         assert_eq!(parent_path("spec.steps[0]"), "spec.steps");
         assert_eq!(parent_path("spec"), "");
-        assert_eq!(join_path("spec.tasks[1].taskSpec", "steps[0]"), "spec.tasks[1].taskSpec.steps[0]");
+        assert_eq!(
+            join_path("spec.tasks[1].taskSpec", "steps[0]"),
+            "spec.tasks[1].taskSpec.steps[0]"
+        );
         assert_eq!(join_path("a", "[1]"), "a[1]");
     }
 
@@ -237,6 +253,9 @@ mod tests {
         assert_eq!(o.lookup("spec.params[0]"), Some(s(0)));
         let mut p = Origins::new();
         p.graft("spec.tasks[0].taskSpec", &o);
-        assert_eq!(p.lookup("spec.tasks[0].taskSpec.steps[0].image"), Some(s(5)));
+        assert_eq!(
+            p.lookup("spec.tasks[0].taskSpec.steps[0].image"),
+            Some(s(5))
+        );
     }
 }

@@ -104,14 +104,7 @@ pub struct Compilation {
 impl Compilation {
     /// The objects as one YAML stream, in the order the script emitted them.
     pub fn to_yaml(&self) -> String {
-        let docs: Vec<_> = self
-            .bundle
-            .bundle()
-            .objects
-            .iter()
-            .map(|o| &o.resource)
-            .collect();
-        emit::to_yaml_stream(&docs).expect("model types always serialize to YAML")
+        emit::to_yaml_stream(&self.documents()).expect("model types always serialize to YAML")
     }
 
     /// The objects as JSON values (what `kubectl apply` would send).
@@ -138,7 +131,8 @@ impl Compilation {
                         .clone()
                         .or_else(|| m.generate_name.clone())
                         .unwrap_or_default(),
-                    yaml: emit::to_yaml(&o.resource).expect("model types always serialize"),
+                    yaml: emit::to_yaml(&o.resource.to_json())
+                        .expect("model types always serialize"),
                 }
             })
             .collect()
@@ -237,7 +231,10 @@ fn compile_input(input: script::ScriptInput, opts: &Options) -> Result<Compilati
 
 /// Checks existing Tekton YAML files (v1, or v1beta1 converted to v1) as one bundle, so references across
 /// files resolve. Documents of other kinds are skipped.
-pub fn check_yaml_files(paths: &[std::path::PathBuf], opts: &Options) -> Result<Compilation, Failure> {
+pub fn check_yaml_files(
+    paths: &[std::path::PathBuf],
+    opts: &Options,
+) -> Result<Compilation, Failure> {
     let mut sources = SourceMap::new();
     let mut bundle = bundle::Bundle::default();
     let mut diagnostics = Diagnostics::default();

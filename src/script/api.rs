@@ -125,7 +125,6 @@ pub struct PTask {
 }
 
 pub(crate) struct PipelineRunData {
-    pub at: Option<Span>,
     pub name: Option<String>,
     pub generate_name: Option<String>,
     pub meta: Meta,
@@ -139,7 +138,6 @@ pub(crate) struct PipelineRunData {
 pub struct PipelineRunB(pub(crate) Rc<RefCell<PipelineRunData>>);
 
 pub(crate) struct TaskRunData {
-    pub at: Option<Span>,
     pub name: Option<String>,
     pub generate_name: Option<String>,
     pub meta: Meta,
@@ -166,11 +164,11 @@ pub struct RefValue {
 /// Something emitted by the script, finalized when the script ends.
 #[derive(Clone)]
 pub(crate) enum Emitted {
-    Task(TaskB, Option<Span>),
-    Pipeline(PipelineB, Option<Span>),
-    PipelineRun(PipelineRunB, Option<Span>),
-    TaskRun(TaskRunB, Option<Span>),
-    StepAction(StepActionB, Option<Span>),
+    Task(TaskB),
+    Pipeline(PipelineB),
+    PipelineRun(PipelineRunB),
+    TaskRun(TaskRunB),
+    StepAction(StepActionB),
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -429,7 +427,10 @@ fn new_task(ctx: &NativeCallContext, st: &Shared, name: &str, opts: rhai::Map) -
             }
             "workspaces" => {
                 for w in list(&v, "workspaces")? {
-                    let j = convert::names_to_maps(to_json(&w, "workspace")?);
+                    let j = match to_json(&w, "workspace")? {
+                        Value::String(name) => json!({ "name": name }),
+                        other => other,
+                    };
                     let ws = from_json(j, "workspace")?;
                     t.0.borrow_mut().spec.workspaces.push(ws);
                 }
@@ -881,7 +882,7 @@ impl PipelineB {
             TaskSource::Fixed
         } else if let Some(p) = taskish.clone().try_cast::<PipelineB>() {
             // Pipelines in Pipelines (alpha): embed the child pipeline's spec.
-            let (res, _) = p.to_resource(st);
+            let (res, _) = p.to_resource(true);
             if let Resource::Pipeline(child) = res {
                 j.insert(
                     if embed { "pipelineSpec" } else { "pipelineRef" }.into(),
@@ -1021,8 +1022,9 @@ impl PipelineB {
     }
 
     /// The finished Pipeline and the local tasks it references by name.
-    pub(crate) fn to_resource(&self, st: &Shared) -> (Resource, Origins) {
-        let _ = st;
+    /// `embed_all`: inline every local task (for a run that embeds the pipeline, which must be
+    /// self-contained).
+    pub(crate) fn to_resource(&self, embed_all: bool) -> (Resource, Origins) {
         let d = self.0.borrow();
         let mut spec = d.spec.clone();
         let mut origins = Origins::new();
@@ -1037,7 +1039,7 @@ impl PipelineB {
             for (i, (pt, src)) in tasks.iter_mut().zip(sources).enumerate() {
                 if let TaskSource::Local { task, embed } = src {
                     let td = task.0.borrow();
-                    if *embed {
+                    if *embed || embed_all {
                         let mut et = model::EmbeddedTask::from_task_spec(td.spec.clone());
                         if !td.meta.labels.is_empty() || !td.meta.annotations.is_empty() {
                             et.metadata = Some(model::PipelineTaskMetadata {
@@ -1462,7 +1464,6 @@ fn pipeline_run(
     let mut origins = Origins::new();
     set_origin(&mut origins, "", span);
     Ok(PipelineRunB(Rc::new(RefCell::new(PipelineRunData {
-        at: span,
         name,
         generate_name,
         meta,
@@ -1473,13 +1474,13 @@ fn pipeline_run(
 }
 
 impl PipelineRunB {
-    fn to_resource(&self, st: &Shared) -> (Resource, Origins) {
+    fn to_resource(&self) -> (Resource, Origins) {
         let d = self.0.borrow();
         let mut spec = d.spec.clone();
         let mut origins = d.origins.clone();
         if let Some((p, embed)) = &d.pipeline {
             if *embed {
-                let (res, po) = p.to_resource(st);
+                let (res, po) = p.to_resource(true);
                 if let Resource::Pipeline(pl) = res {
                     spec.pipeline_spec = Some(pl.spec);
                 }
@@ -1577,7 +1578,6 @@ fn task_run(
     let mut origins = Origins::new();
     set_origin(&mut origins, "", span);
     Ok(TaskRunB(Rc::new(RefCell::new(TaskRunData {
-        at: span,
         name,
         generate_name,
         meta,
@@ -1725,7 +1725,6 @@ fn read_file(ctx: &NativeCallContext, st: &Shared, path: &str) -> R<String> {
 // emit and finish
 
 fn emit_value(ctx: &NativeCallContext, st: &Shared, v: Dynamic) -> R<()> {
-    let span = here(st, ctx);
     if v.is_array() {
         for x in list(&v, "emit")? {
             emit_value(ctx, st, x)?;
@@ -1733,15 +1732,15 @@ fn emit_value(ctx: &NativeCallContext, st: &Shared, v: Dynamic) -> R<()> {
         return Ok(());
     }
     let e = if let Some(t) = v.clone().try_cast::<TaskB>() {
-        Emitted::Task(t, span)
+        Emitted::Task(t)
     } else if let Some(p) = v.clone().try_cast::<PipelineB>() {
-        Emitted::Pipeline(p, span)
+        Emitted::Pipeline(p)
     } else if let Some(r) = v.clone().try_cast::<PipelineRunB>() {
-        Emitted::PipelineRun(r, span)
+        Emitted::PipelineRun(r)
     } else if let Some(r) = v.clone().try_cast::<TaskRunB>() {
-        Emitted::TaskRun(r, span)
+        Emitted::TaskRun(r)
     } else if let Some(s) = v.clone().try_cast::<StepActionB>() {
-        Emitted::StepAction(s, span)
+        Emitted::StepAction(s)
     } else {
         return Err(HostError::new(
             "E003",
@@ -1756,62 +1755,75 @@ fn emit_value(ctx: &NativeCallContext, st: &Shared, v: Dynamic) -> R<()> {
     Ok(())
 }
 
-/// Finalizes everything the script emitted into a bundle: referenced tasks and step actions come before
-/// the objects that use them; an object emitted twice appears once; two different objects with the same
-/// kind and name are an error.
-pub(crate) fn finish(st: &Shared, entry: FileId) -> Result<Bundle, Diagnostics> {
-    let emitted = st.borrow().emitted.clone();
-    let mut out: Vec<(Resource, Origins, Option<Span>)> = Vec::new();
-    let push_task = |out: &mut Vec<_>, t: &TaskB, at: Option<Span>| {
-        for sa in t.0.borrow().step_actions.clone() {
-            let (r, o) = sa.to_resource();
-            out.push((r, o, at));
-        }
-        let (r, o) = t.to_resource();
-        out.push((r, o, at));
+type Out = Vec<(Resource, Origins)>;
+
+fn push_step_actions(out: &mut Out, t: &TaskB) {
+    for sa in t.0.borrow().step_actions.clone() {
+        out.push(sa.to_resource());
+    }
+}
+
+fn push_task(out: &mut Out, t: &TaskB) {
+    push_step_actions(out, t);
+    out.push(t.to_resource());
+}
+
+/// The pipeline's step actions and referenced local tasks; then (unless `run_embeds`) the pipeline.
+fn push_pipeline_deps(out: &mut Out, p: &PipelineB, embed_all: bool) {
+    let referenced = if embed_all {
+        Vec::new()
+    } else {
+        p.referenced_tasks()
     };
+    for t in p.local_tasks() {
+        if !referenced.iter().any(|r| Rc::ptr_eq(&r.0, &t.0)) {
+            push_step_actions(out, &t);
+        }
+    }
+    for t in &referenced {
+        push_task(out, t);
+    }
+}
+
+/// Finalizes everything the script emitted into a bundle. Objects defined in the script that an emitted
+/// object references by name (a pipeline's tasks, a task's step actions, a run's pipeline or task) are
+/// emitted before it; an object emitted twice appears once; two different objects with the same kind and
+/// name are an error. A run that embeds its pipeline embeds the pipeline's tasks too (self-contained).
+pub(crate) fn finish(st: &Shared, entry: FileId) -> Result<Bundle, Diagnostics> {
+    let _ = entry;
+    let emitted = st.borrow().emitted.clone();
+    let mut out: Out = Vec::new();
     for e in &emitted {
         match e {
-            Emitted::Task(t, at) => push_task(&mut out, t, *at),
-            Emitted::Pipeline(p, at) => {
-                let referenced = p.referenced_tasks();
-                for t in p.local_tasks() {
-                    if !referenced.iter().any(|r| Rc::ptr_eq(&r.0, &t.0)) {
-                        for sa in t.0.borrow().step_actions.clone() {
-                            let (r, o) = sa.to_resource();
-                            out.push((r, o, *at));
-                        }
+            Emitted::Task(t) => push_task(&mut out, t),
+            Emitted::Pipeline(p) => {
+                push_pipeline_deps(&mut out, p, false);
+                out.push(p.to_resource(false));
+            }
+            Emitted::PipelineRun(r) => {
+                if let Some((p, embed)) = r.0.borrow().pipeline.clone() {
+                    push_pipeline_deps(&mut out, &p, embed);
+                    if !embed {
+                        out.push(p.to_resource(false));
                     }
                 }
-                for t in &referenced {
-                    push_task(&mut out, t, *at);
-                }
-                let (r, o) = p.to_resource(st);
-                out.push((r, o, *at));
+                out.push(r.to_resource());
             }
-            Emitted::PipelineRun(r, at) => {
-                let (res, o) = r.to_resource(st);
-                out.push((res, o, *at));
-            }
-            Emitted::TaskRun(r, at) => {
-                if let Some((t, _)) = &r.0.borrow().task {
-                    for sa in t.0.borrow().step_actions.clone() {
-                        let (res, o) = sa.to_resource();
-                        out.push((res, o, *at));
+            Emitted::TaskRun(r) => {
+                if let Some((t, embed)) = r.0.borrow().task.clone() {
+                    if embed {
+                        push_step_actions(&mut out, &t);
+                    } else {
+                        push_task(&mut out, &t);
                     }
                 }
-                let (res, o) = r.to_resource();
-                out.push((res, o, *at));
+                out.push(r.to_resource());
             }
-            Emitted::StepAction(s, at) => {
-                let (r, o) = s.to_resource();
-                out.push((r, o, *at));
-            }
+            Emitted::StepAction(s) => out.push(s.to_resource()),
         }
     }
     let mut diags = Diagnostics::default();
     if emitted.is_empty() {
-        let _ = entry;
         diags.push(
             Diagnostic::error("E012", "the script emitted nothing")
                 .help("call `emit(p)` for each pipeline, task or run to write"),
@@ -1819,7 +1831,7 @@ pub(crate) fn finish(st: &Shared, entry: FileId) -> Result<Bundle, Diagnostics> 
         return Err(diags);
     }
     let mut bundle = Bundle::default();
-    for (res, origins, _) in out {
+    for (res, origins) in out {
         let named = res.metadata().name.clone();
         if let Some(name) = &named {
             if let Some(prev) = bundle.objects.iter().find(|o| {
@@ -2418,6 +2430,8 @@ pub(crate) fn register(engine: &mut Engine, st: Shared) {
     });
     engine.register_fn("cel", |expr: &str| map1("cel", dstr(expr)));
 
+    engine.register_fn("dedent", |s: &str| dedent(s));
+
     // --- emit, file
     let s = st.clone();
     engine.register_fn("emit", move |ctx: NativeCallContext, v: Dynamic| {
@@ -2431,6 +2445,32 @@ pub(crate) fn register(engine: &mut Engine, st: Shared) {
 
 fn dstr(s: &str) -> Dynamic {
     Dynamic::from(s.to_string())
+}
+
+/// Removes the indentation common to all non-blank lines and a leading newline, so a script written
+/// indented inside the code (`dedent(`\n    #!/bin/sh\n    echo hi\n`)`) starts with its shebang.
+pub fn dedent(text: &str) -> String {
+    let text = text.strip_prefix('\n').unwrap_or(text);
+    let indent = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start_matches([' ', '\t']).len())
+        .min()
+        .unwrap_or(0);
+    let mut out: Vec<&str> = text
+        .lines()
+        .map(|l| if l.len() >= indent { &l[indent..] } else { l.trim_start() })
+        .collect();
+    // a closing backtick on its own indented line leaves a whitespace-only last line
+    if out.last().is_some_and(|l| l.trim().is_empty()) && text.ends_with(|c: char| c == ' ' || c == '\t') {
+        out.pop();
+        return out.join("\n") + "\n";
+    }
+    let mut s = out.join("\n");
+    if text.ends_with('\n') {
+        s.push('\n');
+    }
+    s
 }
 
 fn map1(k: &str, v: impl Into<Dynamic>) -> rhai::Map {
