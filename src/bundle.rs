@@ -251,8 +251,11 @@ mod tests {
         o.insert("spec.steps[0]", s(5));
         assert_eq!(o.lookup("spec.steps[0].script"), Some(s(5)));
         assert_eq!(o.lookup("spec.params[0]"), Some(s(0)));
+        // a task's spec-relative origins, embedded into a pipeline
+        let mut spec = Origins::new();
+        spec.insert("steps[0]", s(5));
         let mut p = Origins::new();
-        p.graft("spec.tasks[0].taskSpec", &o);
+        p.graft("spec.tasks[0].taskSpec", &spec);
         assert_eq!(
             p.lookup("spec.tasks[0].taskSpec.steps[0].image"),
             Some(s(5))

@@ -235,6 +235,6 @@ mod tests {
     fn backtick_strings_span_lines() {
         let mut map = SourceMap::new();
         let id = map.add("a.rhai", "f(`a\nb`, 1)");
-        assert_eq!(map.get(id).token_end(2), 8);
+        assert_eq!(map.get(id).token_end(2), 7);
     }
 }

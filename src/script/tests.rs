@@ -41,21 +41,24 @@ fn fail(src: &str, code: &str, substring: &str) -> String {
 #[test]
 fn handles_render_as_tekton_variables() {
     let y = yaml(
-        r#"
+        r##"
         let t = task("t");
         let p = t.param("items", #{ type: "array" });
         let o = t.param("cfg", #{ properties: ["url"] });
         let w = t.workspace("src");
         let r = t.result("digest");
-        t.step("s", "alpine:3.20", `echo ${p[1]} ${p.all} ${o["url"]} ${w} ${w.bound} ${w.claim} ${r} ${step_result("a", "b")}`);
+        t.step(#{ name: "a", image: "alpine:3.20", script: "#!/bin/sh\ntrue", results: ["b"] });
+        t.step("s", "alpine:3.20", `echo ${p[1]} ${o["url"]} ${w} ${w.bound} ${w.claim} ${r}`);
+        t.step(#{ name: "u", image: "alpine:3.20", args: [p.all, `${step_result("a", "b")}`] });
         emit(t);
-        "#,
+        "##,
     );
     assert!(
         y.contains("echo $(params.items[1]) $(params.items[*]) $(params.cfg.url) $(workspaces.src.path) $(workspaces.src.bound) $(workspaces.src.claim) $(results.digest.path) $(steps.a.results.b)"),
         "{y}"
     );
     assert!(y.contains("type: object"), "{y}");
+    assert!(y.contains("- $(params.items[*])\n    - $(steps.a.results.b)"), "{y}");
 }
 
 #[test]
@@ -70,7 +73,7 @@ fn dotted_param_names_use_the_bracket_form() {
 fn result_refs_render_and_finally_results_use_the_finally_prefix() {
     let y = yaml(
         r#"
-        let b = task("b"); b.result("digest"); b.step("s", "alpine:3.20", "true");
+        let b = task("b"); b.param("d", #{ default: "" }); b.result("digest"); b.step("s", "alpine:3.20", "true");
         let p = pipeline("p");
         let build = p.task("build", b);
         let consumer = p.task("consumer", b, #{ params: #{ d: build.result("digest") } });

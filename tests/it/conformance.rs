@@ -383,10 +383,6 @@ fn maximal(schema: &Value, name: &str) -> Option<Value> {
     })
 }
 
-/// Kubernetes fields the CRDs have (generated from k8s.io/api 1.34) that k8s-openapi's `v1_33`
-/// types lack, so they are dropped on deserialization. Enabling k8s-openapi's `v1_34` feature
-/// would cover both.
-const KNOWN_K8S_GAPS: &[&str] = &["valueFrom.fileKeyRef", "].podCertificate"];
 
 #[test]
 fn every_crd_field_exists_in_the_model() {
@@ -422,13 +418,7 @@ fn every_crd_field_exists_in_the_model() {
                 let mut diffs = Vec::new();
                 all_diffs(&doc, &r.to_json(), "", &mut diffs);
                 for d in diffs {
-                    let path = d.split(": ").next().unwrap_or_default();
-                    match KNOWN_K8S_GAPS.iter().find(|g| path.ends_with(*g)) {
-                        Some(g) => {
-                            println!("known k8s-openapi v1_33 gap ({g}): {kind} {api_version}: {d}")
-                        }
-                        None => failures.push(format!("{kind} {api_version}: {d}")),
-                    }
+                    failures.push(format!("{kind} {api_version}: {d}"));
                 }
             }
         }
