@@ -165,7 +165,11 @@ mod tests {
         let mut seen = BTreeSet::new();
         for c in all() {
             assert!(seen.insert(c.code), "duplicate code {}", c.code);
-            assert!(!c.title.is_empty() && !c.explanation.is_empty(), "{}", c.code);
+            assert!(
+                !c.title.is_empty() && !c.explanation.is_empty(),
+                "{}",
+                c.code
+            );
             assert!(!c.title.ends_with('.'), "{}", c.code);
         }
     }

@@ -19,7 +19,8 @@
 //!
 //! - Files whose contents are unchanged are not touched (their mtime stays).
 //! - Files from an earlier build that this build no longer produces are removed. A file counts
-//!   as tekscript's only if it is a `.yaml` file starting with [`HEADER_PREFIX`] and sits where a
+//!   as tekscript's only if it is a `.yaml` file (or a `.NAME.tekscript-tmp` left behind by an
+//!   interrupted build) starting with [`HEADER_PREFIX`], and sits where a
 //!   build puts files: directly in DIR, or in a direct subdirectory of DIR that has no
 //!   `kustomization.yaml` of its own (such a subdirectory is another kustomize root, for example
 //!   another build's output). Files without the header are never touched, wherever they are.
@@ -562,9 +563,14 @@ fn find_stale(dir: &Path, files: &[OutputFile]) -> Vec<PlannedRemoval> {
         .collect();
     let mut out = Vec::new();
     let consider = |rel: PathBuf, out: &mut Vec<PlannedRemoval>| {
-        if rel.extension().is_none_or(|e| e != "yaml")
-            || produced.contains(&rel.to_string_lossy().to_lowercase())
-        {
+        let name = rel
+            .file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default();
+        // A temporary file left by an interrupted build is ours too (if it has the header).
+        let leftover_temp = name.starts_with('.') && name.ends_with(".tekscript-tmp");
+        let yaml = rel.extension().is_some_and(|e| e == "yaml");
+        if !(yaml || leftover_temp) || produced.contains(&rel.to_string_lossy().to_lowercase()) {
             return;
         }
         let target = dir.join(&rel);

@@ -22,8 +22,8 @@ pub mod yaml;
 
 pub use dir::{Difference, EmitDoc, OutputFile, WriteReport, check_dir, layout, write_dir};
 pub use yaml::{
-    YamlError, parse_documents, parse_documents_with_positions, parse_value, to_yaml,
-    to_yaml_stream,
+    Positions, YamlError, parse_documents, parse_documents_with_positions, parse_value, path_index,
+    path_key, to_yaml, to_yaml_stream,
 };
 
 use std::path::PathBuf;
@@ -102,4 +102,32 @@ pub(crate) fn io_message(e: &std::io::Error) -> String {
         _ => return e.to_string(),
     };
     s.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io;
+
+    #[test]
+    fn io_errors_read_like_sentences() {
+        let e = EmitError::Io {
+            action: "write",
+            path: PathBuf::from("deploy/tasks/x.yaml"),
+            source: io::Error::from(io::ErrorKind::PermissionDenied),
+        };
+        assert_eq!(
+            e.to_string(),
+            "cannot write deploy/tasks/x.yaml: permission denied"
+        );
+        let e = EmitError::Io {
+            action: "create directory",
+            path: PathBuf::from("deploy"),
+            source: io::Error::other("something odd"),
+        };
+        assert_eq!(
+            e.to_string(),
+            "cannot create directory deploy: something odd"
+        );
+    }
 }

@@ -138,7 +138,7 @@ pub fn parse_value(text: &str) -> Result<Value, YamlError> {
 ///
 /// The position is that of the value, not of its key: for `image: alpine` it is the `a` of
 /// `alpine`; for a block map it is its first key; for a block list, the first item's value (after
-/// the `- `); for an empty value (`key:`), just after the colon. For a value that comes from an
+/// the `- `); for an empty value (`key:`), the colon. For a value that comes from an
 /// alias (`*a`) or a `<<` merge it is where the alias is used, not where the anchor defines it.
 pub fn parse_documents_with_positions(text: &str) -> Result<Vec<(Value, Positions)>, YamlError> {
     let docs: Vec<Spanned<Node>> =
@@ -450,6 +450,7 @@ spec:
     image: alpine
     args: [a, b]
   - name: t
+    empty:
 ---
 - 1
 ";
@@ -467,10 +468,12 @@ spec:
         assert_eq!(pos["spec.steps[0].image"], (9, 12));
         assert_eq!(pos["spec.steps[0].args[1]"], (10, 15));
         assert_eq!(pos["spec.steps[1].name"], (11, 11));
+        assert_eq!(value["spec"]["steps"][1]["empty"], Value::Null);
+        assert_eq!(pos["spec.steps[1].empty"], (12, 10));
         let (value, pos) = &docs[1];
         assert_eq!(value, &json!([1]));
-        assert_eq!(pos[""], (13, 1));
-        assert_eq!(pos["[0]"], (13, 3));
+        assert_eq!(pos[""], (14, 1));
+        assert_eq!(pos["[0]"], (14, 3));
     }
 
     #[test]

@@ -143,6 +143,16 @@ impl Checker<'_, '_> {
         }
     }
 
+    /// For a duplicate `elem` (whose first occurrence is `first`): narrows to `needle` only when the
+    /// duplicate was recorded at a place of its own, since narrowing searches forward from the
+    /// recorded position and would otherwise find the first occurrence.
+    fn report_dup(&mut self, path: &str, elem: &str, first: &str, needle: &str, d: Diagnostic) {
+        match (self.span_of(elem), self.span_of(first)) {
+            (Some(a), Some(b)) if a != b => self.report_text(path, needle, d),
+            _ => self.report(path, d),
+        }
+    }
+
     /// The span recorded for exactly `path` (for secondary labels).
     fn span_of(&self, path: &str) -> Option<crate::source::Span> {
         self.obj.origins.exact(path)
@@ -170,7 +180,10 @@ impl Checker<'_, '_> {
                     let d = Diagnostic::error(
                         "E101",
                         tekton(
-                            format!("{kind} name {n:?} is {} characters long; at most 63 are allowed", n.len()),
+                            format!(
+                                "{kind} name {n:?} is {} characters long; at most 63 are allowed",
+                                n.len()
+                            ),
                             "Invalid resource name: length must be no more than 63 characters",
                         ),
                     )
@@ -190,7 +203,7 @@ impl Checker<'_, '_> {
                         "E101",
                         tekton(
                             format!("generateName {g:?} cannot start a valid object name: use lower-case letters, digits, '-' and '.', starting with a letter or digit"),
-                            format!("metadata.generateName: Invalid value: {g:?}: {}", names::DNS1123_SUBDOMAIN_MSG),
+                            format!("metadata.generateName: Invalid value: {g:?}: a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character"),
                         ),
                     )
                     .label("invalid name prefix");

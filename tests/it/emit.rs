@@ -620,6 +620,13 @@ fn rewrite_removes_stale_files_and_keeps_hand_written_ones() {
     )
     .unwrap();
     fs::write(out.join("values.yaml"), "a: 1\n").unwrap();
+    // A temporary file an interrupted build left behind, and one that only looks like it.
+    fs::write(
+        out.join("tasks/.gone.yaml.tekscript-tmp"),
+        format!("{HEADER_PREFIX} from ci.rhai. Do not edit.\n"),
+    )
+    .unwrap();
+    fs::write(out.join("tasks/.mine.tekscript-tmp"), "mine\n").unwrap();
 
     // Drop the Task "build" and the StepAction (its directory empties).
     let docs: Vec<EmitDoc> = sample_docs()
@@ -630,7 +637,11 @@ fn rewrite_removes_stale_files_and_keeps_hand_written_ones() {
     let report = write_dir(out, &files).unwrap();
     assert_eq!(
         report.removed,
-        pathbufs(&["stepactions/setup.yaml", "tasks/build.yaml"])
+        pathbufs(&[
+            "stepactions/setup.yaml",
+            "tasks/.gone.yaml.tekscript-tmp",
+            "tasks/build.yaml"
+        ])
     );
     assert_eq!(report.removed_dirs, pathbufs(&["stepactions"]));
     assert_eq!(report.written, pathbufs(&["kustomization.yaml"]));
@@ -650,6 +661,7 @@ fn rewrite_removes_stale_files_and_keeps_hand_written_ones() {
     );
     assert!(out.join("tasks/README.md").exists());
     assert!(out.join("values.yaml").exists());
+    assert!(out.join("tasks/.mine.tekscript-tmp").exists());
     assert!(check_dir(out, &files).is_empty());
 }
 

@@ -155,7 +155,10 @@ pub(super) fn artifact_ref(s: &str, steps: bool, tasks: bool) -> Option<String> 
                 continue;
             }
             let after = &rest[dot + 1..];
-            let Some(after) = after.strip_prefix("inputs.").or_else(|| after.strip_prefix("outputs.")) else {
+            let Some(after) = after
+                .strip_prefix("inputs.")
+                .or_else(|| after.strip_prefix("outputs."))
+            else {
                 continue;
             };
             let end = after.find(['.', ')']).unwrap_or(after.len());
@@ -179,9 +182,18 @@ mod tests {
             Some("$(steps.build.outputs.image)")
         );
         assert_eq!(artifact_ref("$(tasks.t.inputs.src)", true, false), None);
-        assert_eq!(artifact_ref("$(tasks.t.inputs.src)", false, true).as_deref(), Some("$(tasks.t.inputs.src)"));
-        assert_eq!(artifact_ref("cat $(step.artifacts.path)", true, false).as_deref(), Some("$(step.artifacts.path)"));
-        assert_eq!(artifact_ref("cat $(artifacts.path)", false, true).as_deref(), Some("$(artifacts.path)"));
+        assert_eq!(
+            artifact_ref("$(tasks.t.inputs.src)", false, true).as_deref(),
+            Some("$(tasks.t.inputs.src)")
+        );
+        assert_eq!(
+            artifact_ref("cat $(step.artifacts.path)", true, false).as_deref(),
+            Some("$(step.artifacts.path)")
+        );
+        assert_eq!(
+            artifact_ref("cat $(artifacts.path)", false, true).as_deref(),
+            Some("$(artifacts.path)")
+        );
         assert_eq!(artifact_ref("$(steps.a.results.b)", true, true), None);
         assert_eq!(artifact_ref("$(steps.a.outputs.b.c)", true, true), None);
         assert_eq!(artifact_ref("$(steps.a.outputs.)", true, true), None);

@@ -3,9 +3,6 @@
 //! `filepath.Clean`. Each function mirrors the Go code it names (Kubernetes'
 //! `k8s.io/apimachinery/pkg/util/validation`, Tekton's regular expressions), written out by hand.
 
-/// Kubernetes' message for a string that is not a DNS-1123 label.
-pub const DNS1123_LABEL_MSG: &str = "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
-
 /// Kubernetes' message for a string that is not a DNS-1123 subdomain.
 pub const DNS1123_SUBDOMAIN_MSG: &str = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
 
@@ -39,18 +36,6 @@ pub fn is_dns1123_subdomain(s: &str) -> bool {
     s.len() <= 253 && s.split('.').all(label_shape)
 }
 
-/// `validation.IsDNS1123Label`'s messages (empty when valid).
-pub fn dns1123_label_errors(s: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    if s.len() > 63 {
-        out.push("must be no more than 63 characters".to_string());
-    }
-    if !label_shape(s) {
-        out.push(DNS1123_LABEL_MSG.to_string());
-    }
-    out
-}
-
 fn is_alnum(c: u8) -> bool {
     c.is_ascii_alphanumeric()
 }
@@ -62,7 +47,8 @@ pub fn is_result_name(s: &str) -> bool {
     !b.is_empty()
         && is_alnum(b[0])
         && is_alnum(b[b.len() - 1])
-        && b.iter().all(|&c| is_alnum(c) || matches!(c, b'-' | b'_' | b'.'))
+        && b.iter()
+            .all(|&c| is_alnum(c) || matches!(c, b'-' | b'_' | b'.'))
 }
 
 /// `validation.IsQualifiedName`: an optional DNS subdomain prefix and `/`, then a name part of at
@@ -107,7 +93,8 @@ pub fn is_param_name(s: &str) -> bool {
     let b = s.as_bytes();
     !b.is_empty()
         && (b[0] == b'_' || b[0].is_ascii_alphabetic())
-        && b.iter().all(|&c| c == b'_' || c == b'.' || c == b'-' || is_alnum(c))
+        && b.iter()
+            .all(|&c| c == b'_' || c == b'.' || c == b'-' || is_alnum(c))
 }
 
 /// Tekton's `objectVariableNameFormat`: `^[_a-zA-Z][_a-zA-Z0-9-]*$` (no dots).
@@ -166,7 +153,11 @@ pub fn suggest_label(s: &str) -> Option<String> {
         }
     }
     let t = out.trim_matches('-');
-    let t = if t.len() > 63 { t[..63].trim_end_matches('-') } else { t };
+    let t = if t.len() > 63 {
+        t[..63].trim_end_matches('-')
+    } else {
+        t
+    };
     (!t.is_empty() && t != s && is_dns1123_label(t)).then(|| t.to_string())
 }
 
@@ -197,9 +188,6 @@ mod tests {
         for bad in ["", "-a", "a-", "A", "a_b", "a.b", "ä", &"a".repeat(64)] {
             assert!(!is_dns1123_label(bad), "{bad}");
         }
-        assert_eq!(dns1123_label_errors(&"a".repeat(64)), vec!["must be no more than 63 characters"]);
-        assert_eq!(dns1123_label_errors("Ab").len(), 1);
-        assert!(dns1123_label_errors("ok").is_empty());
     }
 
     #[test]
@@ -210,19 +198,43 @@ mod tests {
         for bad in ["", ".a", "a.", "a..b", "A.b", "a_b", "a.-b"] {
             assert!(!is_dns1123_subdomain(bad), "{bad}");
         }
-        assert!(!is_dns1123_subdomain(&format!("{}.{}", "a".repeat(200), "b".repeat(60))));
+        assert!(!is_dns1123_subdomain(&format!(
+            "{}.{}",
+            "a".repeat(200),
+            "b".repeat(60)
+        )));
     }
 
     #[test]
     fn qualified_names() {
-        for ok in ["a", "MyName", "my.name", "123-abc", "my_name", "example.com/MyName", &"a".repeat(63)] {
+        for ok in [
+            "a",
+            "MyName",
+            "my.name",
+            "123-abc",
+            "my_name",
+            "example.com/MyName",
+            &"a".repeat(63),
+        ] {
             assert!(qualified_name_errors(ok).is_empty(), "{ok}");
         }
-        assert_eq!(qualified_name_errors(""), vec!["name part must be non-empty"]);
-        assert_eq!(qualified_name_errors("/a"), vec!["prefix part must be non-empty"]);
-        assert_eq!(qualified_name_errors("a/"), vec!["name part must be non-empty"]);
+        assert_eq!(
+            qualified_name_errors(""),
+            vec!["name part must be non-empty"]
+        );
+        assert_eq!(
+            qualified_name_errors("/a"),
+            vec!["prefix part must be non-empty"]
+        );
+        assert_eq!(
+            qualified_name_errors("a/"),
+            vec!["name part must be non-empty"]
+        );
         assert!(qualified_name_errors("a/b/c")[0].starts_with("a qualified name must consist"));
-        assert!(qualified_name_errors("Ex_ample/b")[0].starts_with("prefix part a lowercase RFC 1123 subdomain"));
+        assert!(
+            qualified_name_errors("Ex_ample/b")[0]
+                .starts_with("prefix part a lowercase RFC 1123 subdomain")
+        );
         assert!(qualified_name_errors("-a")[0].starts_with("name part must consist"));
         assert!(qualified_name_errors("a b")[0].starts_with("name part must consist"));
         assert_eq!(
@@ -251,7 +263,13 @@ mod tests {
 
     #[test]
     fn url_like_names() {
-        for url in ["git://github.com/x", "hub://task", "https://x", "bundle-v1://x", "a:/b"] {
+        for url in [
+            "git://github.com/x",
+            "hub://task",
+            "https://x",
+            "bundle-v1://x",
+            "a:/b",
+        ] {
             assert!(looks_like_url(url), "{url}");
         }
         for plain in ["git-clone", "a:b", "://x", ":/", "example.com/task"] {

@@ -21,7 +21,10 @@ impl Checker<'_, '_> {
                     ),
                 )
                 .label("declared again here")
-                .secondary(self.span_of(&at(base, &format!("params[{first}]"))), "first declared here")
+                .secondary(
+                    self.span_of(&at(base, &format!("params[{first}]"))),
+                    "first declared here",
+                )
                 .help("give each param its own name, or remove the extra declaration");
                 self.report(&at(&path, "name"), d);
             } else {
@@ -44,7 +47,12 @@ impl Checker<'_, '_> {
                 .collect();
             if !names::is_object_param_name(&p.name) || !bad_keys.is_empty() {
                 let what = if names::is_object_param_name(&p.name) {
-                    format!("object param {:?} has invalid key names {}", p.name, bad_keys.join(", "))
+                    format!(
+                        "object param {:?} has the invalid {} {}",
+                        p.name,
+                        plural("key", bad_keys.len()),
+                        quoted(&bad_keys)
+                    )
                 } else {
                     format!("object param name {:?} is not valid", p.name)
                 };
@@ -74,19 +82,31 @@ impl Checker<'_, '_> {
             self.report_text(&at(path, "name"), &p.name, d);
         }
         // default's type
-        if let Some(def) = &p.default {
-            if def.param_type() != ty {
-                let d = Diagnostic::error(
-                    "E102",
-                    tekton(
-                        format!("param {:?} is of type {ty}, but its default is {} {}", p.name, article(def.type_name()), def.type_name()),
-                        format!("\"{ty}\" type does not match default value's type: \"{}\"", def.type_name()),
+        if let Some(def) = &p.default
+            && def.param_type() != ty
+        {
+            let d = Diagnostic::error(
+                "E102",
+                tekton(
+                    format!(
+                        "param {:?} is of type {ty}, but its default is {} {}",
+                        p.name,
+                        article(def.type_name()),
+                        def.type_name()
                     ),
-                )
-                .label(format!("{} default", def.type_name()))
-                .help(format!("make the default {} {ty}, or declare the param with `type: \"{}\"`", article(ty.as_str()), def.type_name()));
-                self.report(&at(path, "default"), d);
-            }
+                    format!(
+                        "\"{ty}\" type does not match default value's type: \"{}\"",
+                        def.type_name()
+                    ),
+                ),
+            )
+            .label(format!("{} default", def.type_name()))
+            .help(format!(
+                "make the default {} {ty}, or declare the param with `type: \"{}\"`",
+                article(ty.as_str()),
+                def.type_name()
+            ));
+            self.report(&at(path, "default"), d);
         }
         // properties
         self.properties(path, &p.name, "param", ty, p.properties.as_ref(), true);
@@ -98,7 +118,10 @@ impl Checker<'_, '_> {
                 let d = Diagnostic::error(
                     "E106",
                     tekton(
-                        format!("param {:?} is of type {ty}, but only string params can have an `enum`", p.name),
+                        format!(
+                            "param {:?} is of type {ty}, but only string params can have an `enum`",
+                            p.name
+                        ),
                         "enum can only be set with string type param",
                     ),
                 );
@@ -119,18 +142,22 @@ impl Checker<'_, '_> {
                     seen.push(v);
                 }
             }
-            if let Some(def) = p.default.as_ref().and_then(|d| d.as_str()) {
-                if !def.is_empty() && !p.enum_.iter().any(|e| e == def) {
-                    let d = Diagnostic::error(
-                        "E106",
-                        tekton(
-                            format!("the default {def:?} of param {:?} is not one of its enum values", p.name),
-                            format!("param default value {def} not in the enum list"),
+            if let Some(def) = p.default.as_ref().and_then(|d| d.as_str())
+                && !def.is_empty()
+                && !p.enum_.iter().any(|e| e == def)
+            {
+                let d = Diagnostic::error(
+                    "E106",
+                    tekton(
+                        format!(
+                            "the default {def:?} of param {:?} is not one of its enum values",
+                            p.name
                         ),
-                    )
-                    .help(format!("allowed values: {}", p.enum_.join(", ")));
-                    self.report(&at(path, "default"), d);
-                }
+                        format!("param default value {def} not in the enum list"),
+                    ),
+                )
+                .help(format!("allowed values: {}", p.enum_.join(", ")));
+                self.report(&at(path, "default"), d);
             }
         }
     }
@@ -166,7 +193,10 @@ impl Checker<'_, '_> {
                     .collect();
                 if !bad.is_empty() {
                     let theirs = if what == "param" {
-                        format!("The value type specified for these keys {} is invalid", go_list(&bad))
+                        format!(
+                            "The value type specified for these keys {} is invalid",
+                            go_list(&bad)
+                        )
                     } else {
                         format!(
                             "The value type specified for these keys {} is invalid, the type must be string",
@@ -176,12 +206,18 @@ impl Checker<'_, '_> {
                     let d = Diagnostic::error(
                         "E103",
                         tekton(
-                            format!("the keys {} of object {what} {name:?} must be of type string", bad.join(", ")),
+                            format!(
+                                "the {} {} of object {what} {name:?} must be of type string",
+                                plural("key", bad.len()),
+                                quoted(&bad)
+                            ),
                             theirs,
                         ),
                     )
                     .label("only `type: \"string\"` is allowed")
-                    .help("object keys are always strings; drop their `type` or set it to \"string\"");
+                    .help(
+                        "object keys are always strings; drop their `type` or set it to \"string\"",
+                    );
                     self.report(&at(path, "properties"), d);
                 }
             }
@@ -191,24 +227,42 @@ impl Checker<'_, '_> {
 
     /// A supplied param list (`params: [{name, value}]`) at `{base}.params`: names unique, exactly
     /// (pipeline tasks, matrix) or case-insensitively (runs, references).
-    pub(super) fn param_values_unique(&mut self, list_path: &str, params: &[Param], case_insensitive: bool) {
+    pub(super) fn param_values_unique(
+        &mut self,
+        list_path: &str,
+        params: &[Param],
+        case_insensitive: bool,
+    ) {
         let mut seen: HashMap<String, usize> = HashMap::new();
         for (i, p) in params.iter().enumerate() {
-            let key = if case_insensitive { p.name.to_lowercase() } else { p.name.clone() };
+            let key = if case_insensitive {
+                p.name.to_lowercase()
+            } else {
+                p.name.clone()
+            };
             if let Some(&first) = seen.get(&key) {
                 let theirs = if case_insensitive {
                     "expected exactly one, got both".to_string()
                 } else {
-                    format!("parameter names must be unique, the parameter \"{}\" is also defined at", p.name)
+                    format!(
+                        "parameter names must be unique, the parameter \"{}\" is also defined at",
+                        p.name
+                    )
                 };
                 let also = if case_insensitive && params[first].name != p.name {
-                    format!(" (as {:?}; names are compared ignoring case)", params[first].name)
+                    format!(
+                        " (as {:?}; names are compared ignoring case)",
+                        params[first].name
+                    )
                 } else {
                     String::new()
                 };
                 let d = Diagnostic::error(
                     "E133",
-                    tekton(format!("param {:?} is given more than once{also}", p.name), theirs),
+                    tekton(
+                        format!("param {:?} is given more than once{also}", p.name),
+                        theirs,
+                    ),
                 )
                 .label("given again here")
                 .help("pass each param once");
@@ -220,6 +274,28 @@ impl Checker<'_, '_> {
     }
 }
 
+/// `"a"`, `"a" and "b"`, `"a", "b" and "c"`.
+fn quoted(items: &[&str]) -> String {
+    let q: Vec<String> = items.iter().map(|s| format!("{s:?}")).collect();
+    match q.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+fn plural(word: &str, n: usize) -> String {
+    if n == 1 {
+        word.to_string()
+    } else {
+        format!("{word}s")
+    }
+}
+
 fn article(word: &str) -> &'static str {
-    if word.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" }
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
 }
