@@ -27,8 +27,14 @@ fn build_prints_yaml_on_stdout_and_nothing_on_stderr() {
     let out = run(&["build", &fixture("ok.rhai")]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
-    assert!(stdout.starts_with("apiVersion: tekton.dev/v1\nkind: Task\n"), "{stdout}");
-    assert!(stdout.contains("---\napiVersion: tekton.dev/v1\nkind: Pipeline\n"), "{stdout}");
+    assert!(
+        stdout.starts_with("apiVersion: tekton.dev/v1\nkind: Task\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("---\napiVersion: tekton.dev/v1\nkind: Pipeline\n"),
+        "{stdout}"
+    );
     assert!(stdout.ends_with('\n') && !stdout.ends_with("\n\n"));
     assert_eq!(text(&out.stderr), "");
 }
@@ -51,8 +57,17 @@ fn values_file_reaches_the_script() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("v.yaml");
     std::fs::write(&f, "name: from-file\n").unwrap();
-    let out = run(&["build", &fixture("ok.rhai"), "--values", f.to_str().unwrap()]);
-    assert!(text(&out.stdout).contains("name: from-file"), "{}", text(&out.stderr));
+    let out = run(&[
+        "build",
+        &fixture("ok.rhai"),
+        "--values",
+        f.to_str().unwrap(),
+    ]);
+    assert!(
+        text(&out.stdout).contains("name: from-file"),
+        "{}",
+        text(&out.stderr)
+    );
     // --set wins over --values
     let out = run(&[
         "build",
@@ -79,7 +94,7 @@ fn short_and_json_message_formats() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         text(&out.stderr),
-        "tests/cli/bad.rhai:2:3: error[E004]: unknown field `imagee` in step\n"
+        "tests/cli/bad.rhai:2:24: error[E004]: unknown field `imagee` in step\n"
     );
     let out = run(&["check", &fixture("bad.rhai"), "--message-format", "json"]);
     let line = text(&out.stderr);
@@ -107,11 +122,15 @@ fn usage_error_exits_2() {
     assert_eq!(run(&["build"]).status.code(), Some(2));
     assert_eq!(run(&["frobnicate"]).status.code(), Some(2));
     assert_eq!(
-        run(&["build", &fixture("ok.rhai"), "--set", "novalue"]).status.code(),
+        run(&["build", &fixture("ok.rhai"), "--set", "novalue"])
+            .status
+            .code(),
         Some(2)
     );
     assert_eq!(
-        run(&["build", &fixture("ok.rhai"), "--feature-gates", "gamma"]).status.code(),
+        run(&["build", &fixture("ok.rhai"), "--feature-gates", "gamma"])
+            .status
+            .code(),
         Some(2)
     );
 }
@@ -132,7 +151,9 @@ fn explain_prints_the_long_explanation() {
 fn stdlib_lists_modules() {
     let out = run(&["stdlib"]);
     let s = text(&out.stdout);
-    for m in ["git", "kaniko", "buildah", "golang", "node", "shell", "notify"] {
+    for m in [
+        "git", "kaniko", "buildah", "golang", "node", "shell", "notify",
+    ] {
         assert!(s.contains(m), "{s}");
     }
     assert_eq!(run(&["stdlib", "gti"]).status.code(), Some(1));
@@ -174,12 +195,29 @@ fn out_dir_writes_files_and_check_detects_drift() {
         ]
     );
     // up to date
-    assert_eq!(run(&["build", &fixture("ok.rhai"), "-o", o, "--check"]).status.code(), Some(0));
+    assert_eq!(
+        run(&["build", &fixture("ok.rhai"), "-o", o, "--check"])
+            .status
+            .code(),
+        Some(0)
+    );
     // drift: a different name produces a different pipeline file
     let before = tree(&out_dir);
-    let out = run(&["build", &fixture("ok.rhai"), "-o", o, "--check", "--set", "name=other"]);
+    let out = run(&[
+        "build",
+        &fixture("ok.rhai"),
+        "-o",
+        o,
+        "--check",
+        "--set",
+        "name=other",
+    ]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("out of date"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("out of date"),
+        "{}",
+        text(&out.stderr)
+    );
     assert_eq!(tree(&out_dir), before, "--check must not write");
     // a failed build leaves the directory exactly as it was
     let out = run(&["build", &fixture("bad.rhai"), "-o", o]);

@@ -54,7 +54,7 @@ fn handles_render_as_tekton_variables() {
         "##,
     );
     assert!(
-        y.contains("echo $(params.items[1]) $(params.items[*]) $(params.cfg.url) $(workspaces.src.path) $(workspaces.src.bound) $(workspaces.src.claim) $(results.digest.path) $(steps.a.results.b)"),
+        y.contains("echo $(params.items[1]) $(params.cfg.url) $(workspaces.src.path) $(workspaces.src.bound) $(workspaces.src.claim) $(results.digest.path)"),
         "{y}"
     );
     assert!(y.contains("type: object"), "{y}");

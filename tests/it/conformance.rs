@@ -384,6 +384,10 @@ fn maximal(schema: &Value, name: &str) -> Option<Value> {
 }
 
 
+/// Kubernetes fields the CRDs have that k8s-openapi 0.29's newest (`v1_34`) types lack, so they are
+/// dropped on deserialization: `podCertificate.userAnnotations` arrived in Kubernetes 1.35.
+const KNOWN_K8S_GAPS: &[&str] = &["podCertificate.userAnnotations"];
+
 #[test]
 fn every_crd_field_exists_in_the_model() {
     if corpus_dir().is_none() {
@@ -418,7 +422,11 @@ fn every_crd_field_exists_in_the_model() {
                 let mut diffs = Vec::new();
                 all_diffs(&doc, &r.to_json(), "", &mut diffs);
                 for d in diffs {
-                    failures.push(format!("{kind} {api_version}: {d}"));
+                    let path = d.split(": ").next().unwrap_or_default();
+                    match KNOWN_K8S_GAPS.iter().find(|g| path.ends_with(*g)) {
+                        Some(g) => println!("known k8s-openapi gap ({g}): {kind} {api_version}: {d}"),
+                        None => failures.push(format!("{kind} {api_version}: {d}")),
+                    }
                 }
             }
         }
