@@ -174,10 +174,10 @@ pub fn join_path(prefix: &str, rest: &str) -> String {
 
 /// The path one level up: `spec.steps[0].script` → `spec.steps[0]` → `spec.steps` → `spec` → ``.
 pub fn parent_path(p: &str) -> &str {
-    if p.ends_with(']') {
-        if let Some(i) = p.rfind('[') {
-            return &p[..i];
-        }
+    if p.ends_with(']')
+        && let Some(i) = p.rfind('[')
+    {
+        return &p[..i];
     }
     match p.rfind('.') {
         Some(i) => &p[..i],

@@ -586,12 +586,11 @@ impl RefValue {
     /// The reference as used for a `kind` of object (`task`, `pipeline`, `stepaction`).
     pub fn finish(&self, kind: &str, set_task_kind: bool) -> Map<String, Value> {
         let mut j = self.json.clone();
-        if self.kind_param {
-            if let Some(Value::Array(ps)) = j.get_mut("params") {
-                if !ps.iter().any(|p| p["name"] == "kind") {
-                    ps.insert(0, json!({ "name": "kind", "value": kind }));
-                }
-            }
+        if self.kind_param
+            && let Some(Value::Array(ps)) = j.get_mut("params")
+            && !ps.iter().any(|p| p["name"] == "kind")
+        {
+            ps.insert(0, json!({ "name": "kind", "value": kind }));
         }
         if set_task_kind && !j.contains_key("resolver") && !j.contains_key("kind") {
             j.insert("kind".into(), Value::String("Task".into()));
@@ -1069,10 +1068,10 @@ impl PipelineB {
         let d = self.0.borrow();
         let mut out: Vec<TaskB> = Vec::new();
         for src in d.sources.iter().chain(&d.finally_sources) {
-            if let TaskSource::Local { task, embed: false } = src {
-                if !out.iter().any(|t| Rc::ptr_eq(&t.0, &task.0)) {
-                    out.push(task.clone());
-                }
+            if let TaskSource::Local { task, embed: false } = src
+                && !out.iter().any(|t| Rc::ptr_eq(&t.0, &task.0))
+            {
+                out.push(task.clone());
             }
         }
         out
@@ -1143,13 +1142,12 @@ fn ws_bindings(v: &Dynamic) -> Result<Value, HostError> {
     let mut out = Vec::new();
     for x in items {
         let mut j = to_json(&x, "workspace binding")?;
-        if let (Value::Object(m), Some(xm)) = (&mut j, x.clone().try_cast::<rhai::Map>()) {
-            if let Some(w) = xm
+        if let (Value::Object(m), Some(xm)) = (&mut j, x.clone().try_cast::<rhai::Map>())
+            && let Some(w) = xm
                 .get("workspace")
                 .and_then(|w| w.clone().try_cast::<PipelineWorkspace>())
-            {
-                m.insert("workspace".into(), Value::String(w.name));
-            }
+        {
+            m.insert("workspace".into(), Value::String(w.name));
         }
         out.push(j);
     }
@@ -1724,10 +1722,10 @@ fn read_file(ctx: &NativeCallContext, st: &Shared, path: &str) -> R<String> {
 // ---------------------------------------------------------------------------------------------
 // emit and finish
 
-fn emit_value(ctx: &NativeCallContext, st: &Shared, v: Dynamic) -> R<()> {
+fn emit_value(st: &Shared, v: Dynamic) -> R<()> {
     if v.is_array() {
         for x in list(&v, "emit")? {
-            emit_value(ctx, st, x)?;
+            emit_value(st, x)?;
         }
         return Ok(());
     }
@@ -1833,24 +1831,24 @@ pub(crate) fn finish(st: &Shared, entry: FileId) -> Result<Bundle, Diagnostics> 
     let mut bundle = Bundle::default();
     for (res, origins) in out {
         let named = res.metadata().name.clone();
-        if let Some(name) = &named {
-            if let Some(prev) = bundle.objects.iter().find(|o| {
+        if let Some(name) = &named
+            && let Some(prev) = bundle.objects.iter().find(|o| {
                 o.resource.kind() == res.kind() && o.resource.metadata().name.as_ref() == Some(name)
-            }) {
-                if prev.resource != res {
-                    diags.push(
-                        Diagnostic::error(
-                            "E011",
-                            format!("two different {}s are both named `{name}`", res.kind()),
-                        )
-                        .at(origins.lookup(""))
-                        .label("this one")
-                        .secondary(prev.origins.lookup(""), "conflicts with this one")
-                        .help("give one of them another name, or embed it in its pipeline with `embed: true`"),
-                    );
-                }
-                continue;
+            })
+        {
+            if prev.resource != res {
+                diags.push(
+                    Diagnostic::error(
+                        "E011",
+                        format!("two different {}s are both named `{name}`", res.kind()),
+                    )
+                    .at(origins.lookup(""))
+                    .label("this one")
+                    .secondary(prev.origins.lookup(""), "conflicts with this one")
+                    .help("give one of them another name, or embed it in its pipeline with `embed: true`"),
+                );
             }
+            continue;
         }
         bundle.objects.push(Object {
             resource: res,
@@ -2434,9 +2432,7 @@ pub(crate) fn register(engine: &mut Engine, st: Shared) {
 
     // --- emit, file
     let s = st.clone();
-    engine.register_fn("emit", move |ctx: NativeCallContext, v: Dynamic| {
-        emit_value(&ctx, &s, v)
-    });
+    engine.register_fn("emit", move |v: Dynamic| emit_value(&s, v));
     let s = st;
     engine.register_fn("file", move |ctx: NativeCallContext, path: &str| {
         read_file(&ctx, &s, path)
@@ -2459,10 +2455,16 @@ pub fn dedent(text: &str) -> String {
         .unwrap_or(0);
     let mut out: Vec<&str> = text
         .lines()
-        .map(|l| if l.len() >= indent { &l[indent..] } else { l.trim_start() })
+        .map(|l| {
+            if l.len() >= indent {
+                &l[indent..]
+            } else {
+                l.trim_start()
+            }
+        })
         .collect();
     // a closing backtick on its own indented line leaves a whitespace-only last line
-    if out.last().is_some_and(|l| l.trim().is_empty()) && text.ends_with(|c: char| c == ' ' || c == '\t') {
+    if out.last().is_some_and(|l| l.trim().is_empty()) && text.ends_with([' ', '\t']) {
         out.pop();
         return out.join("\n") + "\n";
     }

@@ -204,14 +204,13 @@ pub fn params_list(v: &Dynamic, what: &str) -> Result<Value, HostError> {
         let mut out = Vec::new();
         for item in v.clone().into_array().unwrap_or_default() {
             let mut j = to_json(&item, what)?;
-            if let Some(Value::Object(m)) = Some(&mut j) {
-                if let Some(val) = item
+            if let Value::Object(m) = &mut j
+                && let Some(val) = item
                     .clone()
                     .try_cast::<rhai::Map>()
                     .and_then(|m| m.get("value").cloned())
-                {
-                    m.insert("value".into(), param_value(&val, what)?);
-                }
+            {
+                m.insert("value".into(), param_value(&val, what)?);
             }
             out.push(j);
         }

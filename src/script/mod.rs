@@ -4,6 +4,10 @@
 //! variables, `print` to stderr, imports from the embedded stdlib or the script's own directory tree) and
 //! turns what it `emit`s into a [`Bundle`] of typed objects, each with the script positions of its parts.
 
+// HostError carries a message, hints and spans; it is built once per failing script, so boxing it
+// would only add noise to every host function signature.
+#![allow(clippy::result_large_err)]
+
 pub mod api;
 mod convert;
 mod handles;
@@ -226,10 +230,10 @@ fn to_diagnostic(err: &EvalAltResult, st: &State, entry: FileId) -> Diagnostic {
                         note: format!("in this call to `{name}`"),
                     });
                 }
-                if !src.is_empty() {
-                    if let Some(f) = st.sources.find(src) {
-                        file = f;
-                    }
+                if !src.is_empty()
+                    && let Some(f) = st.sources.find(src)
+                {
+                    file = f;
                 }
                 e = inner;
             }

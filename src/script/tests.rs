@@ -58,7 +58,10 @@ fn handles_render_as_tekton_variables() {
         "{y}"
     );
     assert!(y.contains("type: object"), "{y}");
-    assert!(y.contains("- $(params.items[*])\n    - $(steps.a.results.b)"), "{y}");
+    assert!(
+        y.contains("- $(params.items[*])\n    - $(steps.a.results.b)"),
+        "{y}"
+    );
 }
 
 #[test]
@@ -371,14 +374,19 @@ fn unknown_module_suggests_stdlib_names() {
 #[test]
 fn dedent_strips_common_indentation() {
     use super::api::dedent;
-    assert_eq!(dedent("\n    #!/bin/sh\n    echo hi\n      indented\n    "), "#!/bin/sh\necho hi\n  indented\n");
+    assert_eq!(
+        dedent("\n    #!/bin/sh\n    echo hi\n      indented\n    "),
+        "#!/bin/sh\necho hi\n  indented\n"
+    );
     assert_eq!(dedent("a\n b"), "a\n b");
     assert_eq!(dedent("  x\n\n  y\n"), "x\n\ny\n");
 }
 
 #[test]
 fn task_workspaces_accept_plain_names() {
-    let y = yaml(r#"emit(task("t", #{ workspaces: ["src", #{ name: "out", optional: true }] }).step("s", "alpine:3.20", "true"));"#);
+    let y = yaml(
+        r#"emit(task("t", #{ workspaces: ["src", #{ name: "out", optional: true }] }).step("s", "alpine:3.20", "true"));"#,
+    );
     assert!(y.contains("- name: src\n"), "{y}");
     assert!(y.contains("optional: true"), "{y}");
 }
@@ -393,7 +401,10 @@ fn runs_bring_what_they_reference() {
     );
     assert!(!y.contains("taskRef"), "{y}");
     assert!(!y.contains("kind: Pipeline\n"), "{y}");
-    assert!(y.contains("pipelineSpec:") && y.contains("taskSpec:"), "{y}");
+    assert!(
+        y.contains("pipelineSpec:") && y.contains("taskSpec:"),
+        "{y}"
+    );
     // a run that references its pipeline by name gets the pipeline and its tasks emitted first
     let y = yaml(
         r#"let t = task("echo").step("s", "alpine:3.20", "echo hi");
@@ -402,5 +413,14 @@ fn runs_bring_what_they_reference() {
         emit(t.run());"#,
     );
     let order: Vec<&str> = y.lines().filter(|l| l.starts_with("kind: ")).collect();
-    assert_eq!(order, ["kind: Task", "kind: Pipeline", "kind: PipelineRun", "kind: TaskRun"], "{y}");
+    assert_eq!(
+        order,
+        [
+            "kind: Task",
+            "kind: Pipeline",
+            "kind: PipelineRun",
+            "kind: TaskRun"
+        ],
+        "{y}"
+    );
 }
