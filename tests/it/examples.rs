@@ -83,3 +83,41 @@ fn monorepo_rejects_an_unknown_service() {
         d.message
     );
 }
+
+/// Every document an example emits validates against the matching Tekton CRD's openAPIV3Schema
+/// (skipped with a printed reason when `../shared` is absent).
+#[test]
+fn examples_validate_against_the_crds() {
+    if super::openapi::crd_schema("Task", "tekton.dev/v1").is_none() {
+        println!("skipping: ../shared/corpus/tekton-crds not found (only present in the tekscript workspace)");
+        return;
+    }
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut entries: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "rhai"))
+        .collect();
+    entries.sort();
+    let mut checked = 0;
+    let mut problems = Vec::new();
+    for path in entries {
+        let out = tekscript::compile_file(&path, &Options::default())
+            .unwrap_or_else(|f| panic!("{}:\n{}", path.display(), f.render_plain()));
+        for doc in out.documents() {
+            checked += 1;
+            if let Err(errs) = super::openapi::validate_document(&doc) {
+                problems.push(format!(
+                    "{} {}/{}: {}",
+                    path.display(),
+                    doc["kind"],
+                    doc["metadata"]["name"],
+                    errs.join("; ")
+                ));
+            }
+        }
+    }
+    println!("{checked} emitted documents validated against the CRDs");
+    assert!(checked > 20, "only {checked} documents");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

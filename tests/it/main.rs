@@ -2,4 +2,9 @@
 
 mod conformance;
 mod emit;
+mod examples;
+mod import;
 mod openapi;
+mod refs;
+mod stdlib;
+mod structure;

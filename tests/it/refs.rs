@@ -1,0 +1,394 @@
+//! The reference, graph and lint checks (E2xx, E3xx, W5xx).
+//!
+//! * Every `tests/fixtures/refs/*.rhai` is a broken script for one rule. Its first line names the
+//!   code it must produce (`// expect: E202`), the second the rule. The rendered diagnostics
+//!   (errors, or warnings when the script compiles) are snapshots (`it__refs__fixtures@<file>.snap`).
+//! * A valid script using many features compiles without reference diagnostics.
+//! * Every Task, Pipeline, TaskRun and PipelineRun document of Tekton's examples (the shared corpus,
+//!   when present), one bundle per file, produces no E2xx/E3xx errors: Tekton runs them all.
+//! * `bench_1000_tasks` (ignored) times the pass on a generated 1000-task pipeline.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use tekscript::Options;
+use tekscript::bundle::{Bundle, Object, Origins, Resource};
+use tekscript::diag::render::{Format, render, render_summary};
+use tekscript::source::SourceMap;
+use tekscript::validate::{FeatureGates, Settings, Stability};
+
+/// The `// expect:` codes of a fixture.
+fn expected(path: &Path, text: &str) -> Vec<String> {
+    let mut lines = text.lines();
+    let first = lines.next().unwrap_or_default();
+    let codes: Vec<String> = first
+        .strip_prefix("// expect:")
+        .unwrap_or_else(|| {
+            panic!(
+                "{}: the first line must be `// expect: E2xx`",
+                path.display()
+            )
+        })
+        .split([',', ' '])
+        .filter(|c| !c.is_empty())
+        .map(str::to_string)
+        .collect();
+    assert!(!codes.is_empty(), "{}: no expected code", path.display());
+    let rule = lines.next().unwrap_or_default();
+    assert!(
+        rule.starts_with("// "),
+        "{}: the second line must name the rule",
+        path.display()
+    );
+    codes
+}
+
+fn is_ours(code: &str) -> bool {
+    code.starts_with("E2") || code.starts_with("E3") || code.starts_with("W5")
+}
+
+#[test]
+fn fixtures() {
+    insta::glob!("../fixtures/refs", "*.rhai", |path| {
+        let text = std::fs::read_to_string(path).unwrap();
+        let codes = expected(path, &text);
+        // A relative path keeps the snapshots independent of the checkout's location.
+        let rel = path
+            .strip_prefix(env!("CARGO_MANIFEST_DIR"))
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|_| path.to_path_buf());
+        let (diags, rendered) = match tekscript::compile_file(&rel, &Options::default()) {
+            Ok(out) => {
+                let mut s = render(&out.warnings.0, &out.sources, Format::Human, false);
+                s.push_str(&render_summary(&out.warnings.0));
+                (out.warnings.0, s)
+            }
+            Err(f) => {
+                let s = f.render_plain();
+                (f.diagnostics.0, s)
+            }
+        };
+        let got: Vec<&str> = diags.iter().map(|d| d.code).collect();
+        for code in &codes {
+            assert!(
+                got.contains(&code.as_str()),
+                "{}: expected {code}, got {got:?}\n{rendered}",
+                rel.display()
+            );
+        }
+        // No other error of this pass: a fixture tests one rule.
+        let stray: Vec<&str> = diags
+            .iter()
+            .filter(|d| d.is_error() && is_ours(d.code) && !codes.iter().any(|c| c == d.code))
+            .map(|d| d.code)
+            .collect();
+        assert!(
+            stray.is_empty(),
+            "{}: unexpected {stray:?}\n{rendered}",
+            rel.display()
+        );
+        insta::assert_snapshot!(rendered);
+    });
+}
+
+/// Enough fixtures, and every code of the pass is exercised.
+#[test]
+fn fixtures_cover_the_codes() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/refs");
+    let mut seen = std::collections::BTreeSet::new();
+    let mut n = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "rhai") {
+            n += 1;
+            let text = std::fs::read_to_string(&p).unwrap();
+            seen.extend(expected(&p, &text));
+        }
+    }
+    assert!(n >= 50, "only {n} fixtures");
+    // The script API refuses `runAfter` on finally tasks before validation runs.
+    let unreachable = ["E306"];
+    for c in tekscript::diag::codes::all() {
+        if is_ours(c.code) && !unreachable.contains(&c.code) {
+            assert!(seen.contains(c.code), "no fixture for {}", c.code);
+        }
+    }
+}
+
+const VALID: &str = r##"
+let sa = step_action("print", #{
+    image: "alpine:3.20",
+    params: [#{ name: "message", "default": "hi" }],
+    env: #{ MESSAGE: "$(params.message)" },
+    script: "#!/bin/sh\necho \"$MESSAGE\" > $(step.results.out.path)",
+    results: ["out"],
+});
+
+let build = task("build");
+build.param("url");
+build.param("flags", #{ type: "array", "default": ["-v"] });
+build.param("repo", #{ type: "object", properties: ["url", "revision"], "default": #{ url: "u", revision: "main" } });
+build.param("a.b", #{ "default": "dotted" });
+build.workspace("source");
+build.workspace("cache", #{ mountPath: "/cache", optional: true });
+build.result("digest");
+build.result("meta", #{ properties: ["ref", "sha"] });
+build.result("list", #{ type: "array" });
+build.result("lifted", #{ value: "$(steps.compile.results.out)" });
+build.step(#{ name: "compile", image: "golang:1.23", script: "#!/bin/sh\ncd $(workspaces.source.path) && git clone $(params.repo.url) && echo ok > $(step.results.out.path)", results: ["out"] });
+build.step(#{ name: "test", image: "golang:1.23", command: ["go"], args: ["test", "$(params.flags[*])", "$(params.flags[0])", "$(params['a.b'])"], env: #{ OUT: "$(steps.compile.results.out)" } });
+build.step(#{ name: "print", ref: sa, params: #{ message: "$(params.url)" } });
+build.step(#{ name: "write", image: "alpine:3.20", script: "#!/bin/sh\nls /cache; printf x > $(results.digest.path); echo $(context.taskRun.name) $(context.task.retry-count) $(steps.step-compile.exitCode.path)" });
+
+let report = task("report");
+report.param("status");
+report.param("version");
+report.param("digests", #{ type: "array" });
+report.result("digest");
+report.step(#{ name: "send", image: "alpine:3.20", command: ["echo", "$(params.status)", "$(params.version)"], args: ["$(params.digests[*])", "$(results.digest.path)"] });
+
+let p = pipeline("ci");
+let purl = p.param("repo-url", #{ "default": "https://example.com/repo.git" });
+let versions = p.param("versions", #{ type: "array", "default": ["1.22", "1.23"] });
+let ws = p.workspace("data");
+let b = p.task("build", build, #{
+    params: #{ url: purl, flags: ["-race", "$(params.versions[*])"], repo: #{ url: "x", revision: "y" } },
+    workspaces: #{ source: ws, cache: ws },
+    when: [when_in("$(params.repo-url)", ["https://example.com/repo.git"])],
+});
+let m = p.task("matrix", report, #{
+    params: #{ status: "ok", digests: ["$(tasks.build.results.list[*])"] },
+    matrix: #{ params: #{ version: "$(params.versions[*])" } },
+    displayName: "report $(params.version) $(context.pipelineRun.name)",
+    embed: true,
+});
+p.task("use-matrix", report, #{
+    params: #{ status: "$(tasks.matrix.matrix.length)", version: "$(tasks.build.results.meta.sha)", digests: "$(tasks.matrix.results.digest[*])" },
+});
+p.task("inline", task("inline").step("s", "alpine:3.20", "#!/bin/sh\necho $(params.repo-url) $(tasks.build.results.digest) $(workspaces.data.path)"), #{ embed: true, workspaces: #{ data: ws } });
+p.finally("notify", report, #{ params: #{ status: "$(tasks.status) $(tasks.build.reason)", version: b.result("digest"), digests: [] } });
+p.result("digest", b.result("digest"));
+p.result("ref", b.result("meta"));
+
+let run = p.run(#{
+    params: #{ "repo-url": "https://example.com/other.git", versions: ["1", "2"] },
+    workspaces: #{ data: volume_claim("1Gi") },
+    taskRunSpecs: [#{ pipelineTaskName: "build", timeout: "1h" }],
+});
+let tr = build.run(#{
+    params: #{ url: "https://example.com/repo.git" },
+    workspaces: #{ source: empty_dir() },
+});
+emit([p, run, tr, build, report]);
+"##;
+
+#[test]
+fn valid_script_has_no_reference_diagnostics() {
+    let out = match tekscript::compile_str("valid.rhai", VALID, &Options::default()) {
+        Ok(out) => out,
+        Err(f) => panic!("{}", f.render_plain()),
+    };
+    let ours: Vec<_> = out.warnings.iter().filter(|d| is_ours(d.code)).collect();
+    let rendered = render(&out.warnings.0, &out.sources, Format::Human, false);
+    assert!(ours.is_empty(), "{rendered}");
+}
+
+fn shared_dir() -> Option<PathBuf> {
+    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared"));
+    if dir.join("corpus/tekton-examples/v1").is_dir() {
+        Some(dir.join("corpus/tekton-examples/v1"))
+    } else {
+        println!(
+            "skipping: ../shared/corpus/tekton-examples not found (only present in the tekscript workspace)"
+        );
+        None
+    }
+}
+
+fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.expect("directory entry").path())
+        .collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            yaml_files(&p, out);
+        } else if matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
+            out.push(p);
+        }
+    }
+}
+
+/// The gates Tekton's example harness runs a file with: `alpha/` → alpha and every per-feature flag,
+/// otherwise beta.
+fn corpus_gates(path: &Path) -> FeatureGates {
+    if path.components().any(|c| c.as_os_str() == "alpha") {
+        FeatureGates {
+            api_fields: Stability::Alpha,
+            enable_param_enum: true,
+            enable_cel_in_when: true,
+            enable_artifacts: true,
+            enable_concise_resolver_syntax: true,
+        }
+    } else {
+        FeatureGates {
+            api_fields: Stability::Beta,
+            ..FeatureGates::default()
+        }
+    }
+}
+
+#[test]
+fn no_false_positives_on_corpus() {
+    let Some(dir) = shared_dir() else { return };
+    let mut files = Vec::new();
+    yaml_files(&dir, &mut files);
+    let sources = SourceMap::new();
+    let mut failures = Vec::new();
+    let mut warnings = std::collections::BTreeMap::<&str, usize>::new();
+    let mut documents = 0;
+    // `REFS_SHOW_WARNINGS=1 cargo test … -- --nocapture` lists the warnings.
+    let show = std::env::var_os("REFS_SHOW_WARNINGS").is_some();
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        let docs: Vec<Value> =
+            serde_saphyr::from_multiple(&text).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        let rel = f.strip_prefix(&dir).unwrap_or(f).display().to_string();
+        let mut bundle = Bundle::default();
+        for doc in docs {
+            let kind = doc["kind"].as_str().unwrap_or("");
+            if !["Task", "Pipeline", "TaskRun", "PipelineRun"].contains(&kind) {
+                continue;
+            }
+            // Documents the model cannot read are conformance.rs's business.
+            if let Ok(resource) = Resource::from_json(doc) {
+                documents += 1;
+                bundle.objects.push(Object {
+                    resource,
+                    origins: Origins::new(),
+                });
+            }
+        }
+        if bundle.objects.is_empty() {
+            continue;
+        }
+        let settings = Settings {
+            gates: corpus_gates(f),
+        };
+        let diags = match tekscript::validate::check(bundle, &sources, &settings) {
+            Ok((_, w)) => w.0,
+            Err(d) => d.0,
+        };
+        for d in &diags {
+            if !is_ours(d.code) {
+                continue;
+            }
+            if d.is_error() {
+                failures.push(format!(
+                    "{rel}: {} {} ({})",
+                    d.code,
+                    d.message,
+                    d.path.as_deref().unwrap_or("")
+                ));
+            } else {
+                *warnings.entry(d.code).or_default() += 1;
+                if show && !["W503", "W504"].contains(&d.code) {
+                    println!(
+                        "{rel}: {} {} ({})",
+                        d.code,
+                        d.message,
+                        d.path.as_deref().unwrap_or("")
+                    );
+                }
+            }
+        }
+    }
+    println!(
+        "{documents} documents in {} files; warnings: {warnings:?}",
+        files.len()
+    );
+    assert!(documents > 200, "only {documents} documents");
+    assert!(
+        failures.is_empty(),
+        "{} false positives:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// A pipeline of `n` tasks: a chain through results, plus a fan-out from the first task, with
+/// params and result references everywhere.
+fn big_pipeline(n: usize) -> Bundle {
+    use serde_json::json;
+    let mut tasks = Vec::new();
+    for i in 0..n {
+        let mut params = vec![json!({"name": "in", "value": "$(params.seed)-$(params.list[0])"})];
+        let mut run_after = Vec::new();
+        if i > 0 {
+            let prev = if i % 10 == 0 { 0 } else { i - 1 };
+            params.push(json!({"name": "prev", "value": format!("$(tasks.t{prev}.results.out)")}));
+            if i % 7 == 0 {
+                run_after.push(format!("t{}", i / 2));
+            }
+        }
+        tasks.push(json!({
+            "name": format!("t{i}"),
+            "params": params,
+            "runAfter": run_after,
+            "taskSpec": {
+                "params": [{"name": "in"}, {"name": "prev", "default": ""}],
+                "results": [{"name": "out"}],
+                "steps": [{
+                    "name": "s",
+                    "image": "alpine:3.20",
+                    "script": "#!/bin/sh\necho $(params.in) $(params.prev) $(params.seed) > $(results.out.path)"
+                }]
+            }
+        }));
+    }
+    let p = json!({
+        "apiVersion": "tekton.dev/v1",
+        "kind": "Pipeline",
+        "metadata": {"name": "big"},
+        "spec": {
+            "params": [{"name": "seed"}, {"name": "list", "type": "array", "default": ["a", "b"]}],
+            "tasks": tasks,
+            "results": [{"name": "last", "value": format!("$(tasks.t{}.results.out)", n - 1)}]
+        }
+    });
+    Bundle {
+        objects: vec![Object {
+            resource: Resource::from_json(p).unwrap(),
+            origins: Origins::new(),
+        }],
+    }
+}
+
+/// `cargo test --release --test it refs::bench_1000_tasks -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn bench_1000_tasks() {
+    let sources = SourceMap::new();
+    let settings = Settings::default();
+    for n in [250, 500, 1000, 2000] {
+        let bundle = big_pipeline(n);
+        let mut times = Vec::new();
+        for _ in 0..10 {
+            let b = bundle.clone();
+            let t = std::time::Instant::now();
+            let r = tekscript::validate::check(b, &sources, &settings);
+            times.push(t.elapsed());
+            if let Err(d) = &r {
+                panic!(
+                    "{:?}",
+                    d.0.iter().map(|d| (d.code, &d.message)).collect::<Vec<_>>()
+                );
+            }
+        }
+        times.sort();
+        println!(
+            "validate::check, {n} tasks: median {:?} (min {:?}, max {:?})",
+            times[5], times[0], times[9]
+        );
+    }
+}
