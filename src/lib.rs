@@ -238,6 +238,7 @@ pub fn check_yaml_files(
     let mut sources = SourceMap::new();
     let mut bundle = bundle::Bundle::default();
     let mut diagnostics = Diagnostics::default();
+    let mut input_warnings = Diagnostics::default();
     for path in paths {
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
@@ -251,25 +252,37 @@ pub fn check_yaml_files(
         };
         let file = sources.add(path.to_string_lossy().replace('\\', "/"), text);
         match import::parse_file(&sources, file) {
-            Ok((b, _skipped)) => bundle.objects.extend(b.objects),
+            Ok((b, _skipped, w)) => {
+                bundle.objects.extend(b.objects);
+                input_warnings.extend(w);
+            }
             Err(d) => diagnostics.extend(d),
         }
     }
     if diagnostics.has_errors() {
+        diagnostics.extend(input_warnings);
         return Err(Failure {
             sources,
             diagnostics,
         });
     }
     match validate::check(bundle, &sources, &opts.settings) {
-        Ok((bundle, warnings)) => Ok(Compilation {
-            sources,
-            bundle,
-            warnings,
-        }),
-        Err(diagnostics) => Err(Failure {
-            sources,
-            diagnostics,
-        }),
+        Ok((bundle, mut warnings)) => {
+            warnings.extend(input_warnings);
+            warnings.sort();
+            Ok(Compilation {
+                sources,
+                bundle,
+                warnings,
+            })
+        }
+        Err(mut diagnostics) => {
+            diagnostics.extend(input_warnings);
+            diagnostics.sort();
+            Err(Failure {
+                sources,
+                diagnostics,
+            })
+        }
     }
 }

@@ -144,6 +144,13 @@ tekscript` header). Move the file away or choose another directory.\n",
         explanation: "`tekscript check FILE.yaml` could not parse the file as YAML. The caret points at the \
 first character the parser could not accept (often an indentation mistake or a tab).\n\nWrong:\n\n    spec:\n      steps:\n      - name: a\n       image: alpine\n\nFixed:\n\n    spec:\n      steps:\n      - name: a\n        image: alpine\n",
     },
+    CodeInfo {
+        code: "W901",
+        title: "a YAML field name is spelled in the wrong case",
+        explanation: "Tekton decodes objects with Go's encoding/json, which matches field names ignoring case, \
+so `mountpath` works like `mountPath`. Other tools (kubectl's strict field validation, kubeconform, \
+tekscript's own model) do not. `tekscript check` accepts it and warns.\n\nWrong:\n\n    workspaces:\n    - name: source\n      mountpath: /src\n\nFixed:\n\n    workspaces:\n    - name: source\n      mountPath: /src\n",
+    },
 ];
 
 /// Every registered code.

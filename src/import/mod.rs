@@ -2,6 +2,9 @@
 //! today. v1beta1 objects are converted to v1 the way Tekton's conversion webhook does for the fields that
 //! were renamed; positions of every node are kept, so diagnostics point at `file:line:column`.
 
+pub mod defaults;
+pub mod script;
+
 use crate::bundle::{Bundle, Object, Origins, Resource};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::emit::yaml::parse_documents_with_positions;
@@ -14,7 +17,13 @@ const KINDS: &[&str] = &["Task", "Pipeline", "TaskRun", "PipelineRun", "StepActi
 
 /// Parses one YAML file (already added to `sources` as `file`) into a bundle. Returns the bundle and the
 /// number of documents skipped because they are not Tekton objects tekscript checks.
-pub fn parse_file(sources: &SourceMap, file: FileId) -> Result<(Bundle, usize), Diagnostics> {
+///
+/// Warnings (for instance a field spelled in the wrong case, which Tekton's Go decoder accepts) are
+/// returned with the bundle.
+pub fn parse_file(
+    sources: &SourceMap,
+    file: FileId,
+) -> Result<(Bundle, usize, Diagnostics), Diagnostics> {
     let src = sources.get(file);
     let docs = parse_documents_with_positions(&src.text).map_err(|e| {
         let span = sources.span_at(file, e.line, e.column);
@@ -27,6 +36,7 @@ pub fn parse_file(sources: &SourceMap, file: FileId) -> Result<(Bundle, usize), 
     let mut bundle = Bundle::default();
     let mut skipped = 0;
     let mut diags = Diagnostics::default();
+    let mut warnings = Diagnostics::default();
     for (value, positions) in docs {
         let span_of = |path: &str| {
             let mut p = path.to_string();
@@ -59,7 +69,34 @@ pub fn parse_file(sources: &SourceMap, file: FileId) -> Result<(Bundle, usize), 
         } else {
             value
         };
-        match resource(&value) {
+        // Go's encoding/json matches field names case-insensitively, so Tekton accepts `mountpath`;
+        // accept it too, with a warning, by renaming the key and trying again.
+        let mut value = value;
+        let mut result = resource(&value);
+        for _ in 0..100 {
+            let Err((path, msg)) = &result else { break };
+            let Some((key, expected)) = unknown_field(msg) else {
+                break;
+            };
+            let Some(fixed) = expected.iter().find(|e| e.eq_ignore_ascii_case(&key)) else {
+                break;
+            };
+            if !rename_key(&mut value, path, &key, fixed) {
+                break;
+            }
+            warnings.push(
+                Diagnostic::warning(
+                    "W901",
+                    format!("field `{key}` should be spelled `{fixed}`"),
+                )
+                .at(span_of(path))
+                .help(format!(
+                    "Tekton accepts it (Go matches field names ignoring case), but other tools may not; write `{fixed}`"
+                )),
+            );
+            result = resource(&value);
+        }
+        match result {
             Ok(resource) => {
                 let mut origins = Origins::new();
                 for (path, (l, c)) in &positions {
@@ -112,7 +149,49 @@ pub fn parse_file(sources: &SourceMap, file: FileId) -> Result<(Bundle, usize), 
     if diags.has_errors() {
         return Err(diags);
     }
-    Ok((bundle, skipped))
+    Ok((bundle, skipped, warnings))
+}
+
+/// Renames `key` to `to` in the map at the parent of `path` (`spec.steps[0].mountpath`).
+fn rename_key(value: &mut Value, path: &str, key: &str, to: &str) -> bool {
+    let parent = crate::bundle::parent_path(path);
+    let mut cur = value;
+    let mut rest = parent;
+    while !rest.is_empty() {
+        let (seg, tail) = match rest.find(['.', '[']) {
+            Some(0) => {
+                // `[i]`
+                let end = match rest.find(']') {
+                    Some(e) => e,
+                    None => return false,
+                };
+                let Ok(i) = rest[1..end].parse::<usize>() else {
+                    return false;
+                };
+                let Some(next) = cur.get_mut(i) else {
+                    return false;
+                };
+                cur = next;
+                rest = rest[end + 1..].trim_start_matches('.');
+                continue;
+            }
+            Some(i) => (&rest[..i], rest[i..].trim_start_matches('.')),
+            None => (rest, ""),
+        };
+        let Some(next) = cur.get_mut(seg) else {
+            return false;
+        };
+        cur = next;
+        rest = tail;
+    }
+    match cur.as_object_mut() {
+        Some(m) if m.contains_key(key) && !m.contains_key(to) => {
+            let v = m.remove(key).expect("present");
+            m.insert(to.to_string(), v);
+            true
+        }
+        _ => false,
+    }
 }
 
 /// serde's "unknown field `x`, expected one of `a`, `b`" → (`x`, [a, b]).
@@ -124,7 +203,8 @@ fn unknown_field(msg: &str) -> Option<(String, Vec<String>)> {
         .nth(1)
         .or_else(|| rest.split("expected ").nth(1))
         .map(|l| {
-            l.split(", ")
+            l.split([',', ' '])
+                .filter(|s| *s != "or")
                 .map(|s| s.trim().trim_matches('`').to_string())
                 .filter(|s| !s.is_empty())
                 .collect()
@@ -285,6 +365,21 @@ mod tests {
     }
 
     #[test]
+    fn wrong_case_fields_are_accepted_with_a_warning() {
+        let mut sources = SourceMap::new();
+        let f = sources.add(
+            "t.yaml",
+            "apiVersion: tekton.dev/v1\nkind: Task\nmetadata:\n  name: t\nspec:\n  steps:\n  - name: s\n    image: alpine\n    workspaces:\n    - name: w\n      mountpath: /w\n",
+        );
+        let (b, _, warnings) = parse_file(&sources, f).unwrap();
+        assert_eq!(b.objects.len(), 1);
+        assert_eq!(warnings.0.len(), 1);
+        assert_eq!(warnings.0[0].message, "field `mountpath` should be spelled `mountPath`");
+        let loc = sources.location(warnings.0[0].span.unwrap());
+        assert_eq!(loc.line, 11);
+    }
+
+    #[test]
     fn yaml_errors_point_into_the_file() {
         let mut sources = SourceMap::new();
         let f = sources.add(
@@ -300,7 +395,7 @@ mod tests {
             "c.yaml",
             "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
         );
-        let (b, skipped) = parse_file(&sources, f2).unwrap();
+        let (b, skipped, _) = parse_file(&sources, f2).unwrap();
         assert_eq!((b.objects.len(), skipped), (0, 1));
     }
 }

@@ -127,7 +127,8 @@ fn serde_error(msg: &str, path: &str, what: &str) -> HostError {
             .nth(1)
             .or_else(|| rest.split("expected ").nth(1))
             .map(|l| {
-                l.split(", ")
+                l.split([',', ' '])
+                    .filter(|s| *s != "or")
                     .map(|s| s.trim().trim_matches('`'))
                     .filter(|s| !s.is_empty())
                     .collect()

@@ -1,6 +1,7 @@
 //! The one integration-test binary: a module per area.
 
 mod conformance;
+mod corpus;
 mod emit;
 mod examples;
 mod import;
