@@ -121,3 +121,16 @@ fn examples_validate_against_the_crds() {
     assert!(checked > 20, "only {checked} documents");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// The script at the top of the README compiles without errors or warnings.
+#[test]
+fn readme_example_compiles() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .unwrap();
+    let start = readme.find("```rhai\n").expect("a rhai block") + "```rhai\n".len();
+    let end = start + readme[start..].find("```").unwrap();
+    let out = tekscript::compile_str("README.md", &readme[start..end], &Options::default())
+        .unwrap_or_else(|f| panic!("{}", f.render_plain()));
+    assert!(out.warnings.is_empty(), "{:?}", out.warnings);
+    assert!(out.to_yaml().contains("kind: PipelineRun"));
+}
