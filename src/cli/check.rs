@@ -48,7 +48,10 @@ pub fn run(args: CheckArgs) -> ExitStatus {
         Err(f) => {
             let io = f.diagnostics.iter().any(|d| d.code == "E016");
             if io {
-                eprint!("{}", render(&f.diagnostics.0, &f.sources, out.format(), out.color()));
+                eprint!(
+                    "{}",
+                    render(&f.diagnostics.0, &f.sources, out.format(), out.color())
+                );
                 return ExitStatus::Error;
             }
             (f.sources, f.diagnostics, true)
@@ -63,7 +66,11 @@ pub fn run(args: CheckArgs) -> ExitStatus {
         ExitStatus::Failure
     } else {
         if matches!(out.format(), Format::Human) {
-            let names: Vec<String> = args.inputs.iter().map(|p| p.display().to_string()).collect();
+            let names: Vec<String> = args
+                .inputs
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect();
             eprintln!("ok: {} has no problems", names.join(", "));
         }
         ExitStatus::Success

@@ -26,7 +26,9 @@ pub fn run(args: ExplainArgs) -> ExitStatus {
     match codes::lookup(&code) {
         Some(c) => write_stdout(&format!("{}: {}\n\n{}", c.code, c.title, c.explanation)),
         None => {
-            eprintln!("error: unknown diagnostic code `{code}`; `tekscript explain --list` shows them all");
+            eprintln!(
+                "error: unknown diagnostic code `{code}`; `tekscript explain --list` shows them all"
+            );
             ExitStatus::Failure
         }
     }
@@ -54,7 +56,10 @@ pub fn stdlib(args: StdlibArgs) -> ExitStatus {
         Some(n) => match stdlib::get(&n) {
             Some(src) => write_stdout(src),
             None => {
-                eprintln!("error: no stdlib module `{n}`; {}", stdlib::not_found_help(&n));
+                eprintln!(
+                    "error: no stdlib module `{n}`; {}",
+                    stdlib::not_found_help(&n)
+                );
                 ExitStatus::Failure
             }
         },

@@ -7,10 +7,11 @@
 mod build;
 mod check;
 mod explain;
+mod import;
 
+use crate::Options;
 use crate::diag::render::Format;
 use crate::validate::FeatureGates;
-use crate::Options;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -59,6 +60,8 @@ enum Command {
     Explain(explain::ExplainArgs),
     /// List the stdlib modules, or print one module's source and documentation
     Stdlib(explain::StdlibArgs),
+    /// Turn existing Tekton YAML into tekscript scripts (stdout, or one script per file with -o DIR)
+    Import(import::ImportArgs),
 }
 
 /// Inputs and output options shared by the commands that compile a script.
@@ -162,6 +165,7 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Check(a) => check::run(a),
         Command::Explain(a) => explain::run(a),
         Command::Stdlib(a) => explain::stdlib(a),
+        Command::Import(a) => import::run(a),
     }
 }
 

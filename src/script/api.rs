@@ -1141,14 +1141,21 @@ fn ws_bindings(v: &Dynamic) -> Result<Value, HostError> {
     let items = list(v, "workspaces")?;
     let mut out = Vec::new();
     for x in items {
-        let mut j = to_json(&x, "workspace binding")?;
-        if let (Value::Object(m), Some(xm)) = (&mut j, x.clone().try_cast::<rhai::Map>())
-            && let Some(w) = xm
-                .get("workspace")
-                .and_then(|w| w.clone().try_cast::<PipelineWorkspace>())
-        {
-            m.insert("workspace".into(), Value::String(w.name));
-        }
+        let j = match x.clone().try_cast::<rhai::Map>() {
+            // `#{ name: "output", workspace: ws, subPath: "dir" }`: the handle becomes its name
+            Some(m) => {
+                let mut b = Map::new();
+                for (k, vv) in m.iter() {
+                    let val = match vv.clone().try_cast::<PipelineWorkspace>() {
+                        Some(w) => Value::String(w.name),
+                        None => to_json(vv, "workspace binding")?,
+                    };
+                    b.insert(k.to_string(), val);
+                }
+                Value::Object(b)
+            }
+            None => to_json(&x, "workspace binding")?,
+        };
         out.push(j);
     }
     Ok(Value::Array(out))

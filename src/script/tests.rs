@@ -424,3 +424,13 @@ fn runs_bring_what_they_reference() {
         "{y}"
     );
 }
+
+#[test]
+fn workspace_binding_list_form_takes_handles() {
+    let y = yaml(
+        r#"let p = pipeline("p"); let ws = p.workspace("src");
+        p.task("a", task_ref("x"), #{ workspaces: [#{ name: "output", workspace: ws, subPath: "d" }] });
+        emit(p);"#,
+    );
+    assert!(y.contains("- name: output\n      workspace: src\n      subPath: d"), "{y}");
+}

@@ -1,0 +1,333 @@
+//! `tekscript import FILE.yaml|DIR|-… [-o DIR]` — existing Tekton YAML → tekscript scripts.
+//!
+//! Exit codes: 0 success; 1 an input cannot be imported (invalid YAML, unknown fields: reported like
+//! `tekscript check` does; with `-o DIR` the other files are still imported) or a generated script
+//! does not evaluate; 2 I/O or usage errors.
+//!
+//! Each script is checked before it is written: it is evaluated and must build the same objects
+//! as its input (after Tekton's defaulting and tekscript's normalisation, see
+//! [`crate::import::defaults`]); a difference is reported as a warning.
+
+use super::{ExitStatus, OutputArgs, usage_error, write_stdout};
+use crate::bundle::Resource;
+use crate::diag::Diagnostics;
+use crate::diag::render::{Format, render};
+use crate::import::script::{self, Skipped, Verdict};
+use crate::source::SourceMap;
+use clap::Args;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Tekton YAML files (v1 or v1beta1, multi-document), directories (every *.yaml/*.yml in them,
+    /// sorted), or `-` for stdin
+    #[arg(required = true, value_name = "FILE.yaml|DIR|-")]
+    inputs: Vec<PathBuf>,
+    /// Write one script per input file into DIR (`ci.yaml` → `DIR/ci.rhai`) instead of one script
+    /// on stdout
+    #[arg(short = 'o', long = "out-dir", value_name = "DIR")]
+    out_dir: Option<PathBuf>,
+    /// With -o: overwrite scripts that exist already
+    #[arg(long, requires = "out_dir")]
+    force: bool,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+/// One input file.
+struct Input {
+    /// As shown in messages and in the script's header.
+    display: String,
+    /// The output path relative to DIR (`ci.yaml` → `ci.rhai`).
+    out_name: PathBuf,
+    docs: Vec<Resource>,
+    skipped: Vec<Skipped>,
+}
+
+/// A file to read: `-` is stdin.
+struct Source {
+    path: PathBuf,
+    out_name: PathBuf,
+}
+
+/// `ci.yaml` → `ci.rhai`, `v1.2.yml` → `v1.2.rhai`.
+fn rhai_name(p: &Path) -> String {
+    format!(
+        "{}.rhai",
+        p.file_stem().unwrap_or_default().to_string_lossy()
+    )
+}
+
+fn is_yaml(p: &Path) -> bool {
+    matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
+}
+
+fn walk(dir: &Path, rel: &Path, out: &mut Vec<Source>) -> std::io::Result<()> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
+    entries.sort();
+    for p in entries {
+        let name = PathBuf::from(p.file_name().unwrap_or_default());
+        if p.is_dir() {
+            walk(&p, &rel.join(&name), out)?;
+        } else if is_yaml(&p) {
+            out.push(Source {
+                out_name: rel.join(rhai_name(&p)),
+                path: p,
+            });
+        }
+    }
+    Ok(())
+}
+
+pub fn run(args: ImportArgs) -> ExitStatus {
+    let out = &args.output;
+    // 1. the files
+    let mut files = Vec::new();
+    for p in &args.inputs {
+        if p.as_os_str() == "-" {
+            files.push(Source {
+                path: p.clone(),
+                out_name: PathBuf::from("stdin.rhai"),
+            });
+        } else if p.is_dir() {
+            if let Err(e) = walk(p, Path::new(""), &mut files) {
+                eprintln!("error: cannot read directory {}: {e}", p.display());
+                return ExitStatus::Error;
+            }
+        } else {
+            files.push(Source {
+                out_name: PathBuf::from(rhai_name(p)),
+                path: p.clone(),
+            });
+        }
+    }
+    if files.is_empty() {
+        return usage_error("no .yaml/.yml files found in the given directories");
+    }
+    // 2. read and parse them
+    let mut sources = SourceMap::new();
+    let mut diagnostics = Diagnostics::default();
+    let mut warnings = Diagnostics::default();
+    let mut inputs = Vec::new();
+    for f in &files {
+        let (display, text) = if f.path.as_os_str() == "-" {
+            let mut t = String::new();
+            if let Err(e) = std::io::stdin().read_to_string(&mut t) {
+                eprintln!("error: cannot read stdin: {e}");
+                return ExitStatus::Error;
+            }
+            ("<stdin>".to_string(), t)
+        } else {
+            match std::fs::read_to_string(&f.path) {
+                Ok(t) => (f.path.to_string_lossy().replace('\\', "/"), t),
+                Err(e) => {
+                    eprintln!("error: cannot read {}: {e}", f.path.display());
+                    return ExitStatus::Error;
+                }
+            }
+        };
+        let skipped = script::skipped_documents(&display, &text);
+        let id = sources.add(display.clone(), text);
+        match crate::import::parse_file(&sources, id) {
+            Ok((bundle, _, w)) => {
+                warnings.extend(w);
+                inputs.push(Input {
+                    display,
+                    out_name: f.out_name.clone(),
+                    docs: bundle.objects.into_iter().map(|o| o.resource).collect(),
+                    skipped,
+                })
+            }
+            Err(d) => diagnostics.extend(d),
+        }
+    }
+    if !warnings.is_empty() {
+        eprint!(
+            "{}",
+            render(&warnings.0, &sources, out.format(), out.color())
+        );
+    }
+    // Files with problems are reported; with -o DIR the others are still imported.
+    let rejected = files.len() - inputs.len();
+    if diagnostics.has_errors() {
+        eprint!(
+            "{}",
+            render(&diagnostics.0, &sources, out.format(), out.color())
+        );
+        if matches!(out.format(), Format::Human) {
+            eprintln!(
+                "error: {rejected} of {} input files cannot be imported{}",
+                files.len(),
+                if args.out_dir.is_some() && !inputs.is_empty() {
+                    "; importing the others"
+                } else {
+                    ""
+                }
+            );
+        }
+        if args.out_dir.is_none() || inputs.is_empty() {
+            return ExitStatus::Failure;
+        }
+    }
+    for i in &inputs {
+        for s in &i.skipped {
+            eprintln!(
+                "note: skipped {}: not a Task, Pipeline, TaskRun, PipelineRun or StepAction",
+                s.describe()
+            );
+        }
+    }
+    // 3. the scripts: one per file with -o, else one for everything
+    let mut jobs: Vec<(Option<PathBuf>, String, Vec<Resource>, script::Options)> = Vec::new();
+    match &args.out_dir {
+        Some(dir) => {
+            for i in &inputs {
+                if i.docs.is_empty() {
+                    eprintln!(
+                        "warning: {} holds no Tekton objects; no script written for it",
+                        i.display
+                    );
+                    continue;
+                }
+                let target = dir.join(&i.out_name);
+                if jobs.iter().any(|(t, ..)| t.as_ref() == Some(&target)) {
+                    return usage_error(&format!(
+                        "two inputs would both be written to {}",
+                        target.display()
+                    ));
+                }
+                let opts = script::Options {
+                    sources: vec![i.display.clone()],
+                    skipped: i.skipped.clone(),
+                };
+                jobs.push((Some(target), i.display.clone(), i.docs.clone(), opts));
+            }
+        }
+        None => {
+            // One script builds one set of objects: an object defined again identically in another
+            // file is imported once; two different objects with the same kind and name cannot be.
+            let mut docs: Vec<Resource> = Vec::new();
+            for i in &inputs {
+                for d in &i.docs {
+                    let same_id = |o: &&Resource| {
+                        o.kind() == d.kind()
+                            && d.metadata().name.is_some()
+                            && o.metadata().name == d.metadata().name
+                    };
+                    match docs.iter().find(same_id) {
+                        Some(o) if o == d => {
+                            eprintln!(
+                                "note: {} is defined again in {}; imported once",
+                                d.id(),
+                                i.display
+                            );
+                        }
+                        Some(_) => {
+                            eprintln!(
+                                "error: two different {}s are both named `{}` (the second in {}); one script cannot build both: import the files one by one, or with -o DIR (one script per file)",
+                                d.kind(),
+                                d.display_name(),
+                                i.display
+                            );
+                            return ExitStatus::Failure;
+                        }
+                        None => docs.push(d.clone()),
+                    }
+                }
+            }
+            if docs.is_empty() {
+                eprintln!("warning: the input holds no Tekton objects; nothing to import");
+                return ExitStatus::Success;
+            }
+            let opts = script::Options {
+                sources: inputs.iter().map(|i| i.display.clone()).collect(),
+                skipped: inputs.iter().flat_map(|i| i.skipped.clone()).collect(),
+            };
+            let name = if inputs.len() == 1 {
+                inputs[0].display.clone()
+            } else {
+                "import".to_string()
+            };
+            jobs.push((None, name, docs, opts));
+        }
+    }
+    if !args.force {
+        for (target, ..) in &jobs {
+            if let Some(t) = target
+                && t.exists()
+            {
+                eprintln!(
+                    "error: {} exists already; pass --force to overwrite it",
+                    t.display()
+                );
+                return ExitStatus::Error;
+            }
+        }
+    }
+    // 4. generate and check each script
+    let mut written = Vec::new();
+    let mut failed = false;
+    for (target, name, docs, opts) in jobs {
+        let generated = script::to_script(&docs, &opts);
+        for n in &generated.notes {
+            eprintln!("note: {name}: {n}");
+        }
+        let script_name = match &target {
+            Some(t) => t.to_string_lossy().replace('\\', "/"),
+            None => format!(
+                "{}.rhai",
+                name.trim_end_matches(".yaml").trim_end_matches(".yml")
+            ),
+        };
+        match script::verify(&script_name, &generated.text, &docs) {
+            Verdict::Same => {}
+            Verdict::Differs(d) => eprintln!(
+                "warning: {name}: the script does not build exactly the input objects: {d}"
+            ),
+            Verdict::Fails(s, d) => {
+                let d = Diagnostics(
+                    d.0.into_iter()
+                        .map(|x| {
+                            x.note("this is a limitation of `tekscript import`: the generated script is written anyway; please report it")
+                        })
+                        .collect(),
+                );
+                eprint!("{}", render(&d.0, &s, out.format(), out.color()));
+                failed = true;
+            }
+        }
+        written.push((target, generated.text));
+    }
+    // 5. write
+    for (target, text) in written {
+        match target {
+            None => {
+                let st = write_stdout(&text);
+                if st != ExitStatus::Success {
+                    return st;
+                }
+            }
+            Some(t) => {
+                if let Some(parent) = t.parent()
+                    && let Err(e) = std::fs::create_dir_all(parent)
+                {
+                    eprintln!("error: cannot create {}: {e}", parent.display());
+                    return ExitStatus::Error;
+                }
+                if let Err(e) = std::fs::write(&t, text) {
+                    eprintln!("error: cannot write {}: {e}", t.display());
+                    return ExitStatus::Error;
+                }
+                eprintln!("wrote {}", t.display());
+            }
+        }
+    }
+    if failed || rejected > 0 {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    }
+}
