@@ -15,7 +15,7 @@ median_ms() {
   for _ in $(seq "$runs"); do
     local start end
     start=$(date +%s%N)
-    "$bin" "$@" > /dev/null
+    "$bin" "$@" > /dev/null 2>&1
     end=$(date +%s%N)
     times+=($(( (end - start) / 1000 )))
   done

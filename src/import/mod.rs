@@ -374,7 +374,10 @@ mod tests {
         let (b, _, warnings) = parse_file(&sources, f).unwrap();
         assert_eq!(b.objects.len(), 1);
         assert_eq!(warnings.0.len(), 1);
-        assert_eq!(warnings.0[0].message, "field `mountpath` should be spelled `mountPath`");
+        assert_eq!(
+            warnings.0[0].message,
+            "field `mountpath` should be spelled `mountPath`"
+        );
         let loc = sources.location(warnings.0[0].span.unwrap());
         assert_eq!(loc.line, 11);
     }

@@ -432,5 +432,8 @@ fn workspace_binding_list_form_takes_handles() {
         p.task("a", task_ref("x"), #{ workspaces: [#{ name: "output", workspace: ws, subPath: "d" }] });
         emit(p);"#,
     );
-    assert!(y.contains("- name: output\n      workspace: src\n      subPath: d"), "{y}");
+    assert!(
+        y.contains("- name: output\n      workspace: src\n      subPath: d"),
+        "{y}"
+    );
 }

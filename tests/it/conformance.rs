@@ -383,7 +383,6 @@ fn maximal(schema: &Value, name: &str) -> Option<Value> {
     })
 }
 
-
 /// Kubernetes fields the CRDs have that k8s-openapi 0.29's newest (`v1_34`) types lack, so they are
 /// dropped on deserialization: `podCertificate.userAnnotations` arrived in Kubernetes 1.35.
 const KNOWN_K8S_GAPS: &[&str] = &["podCertificate.userAnnotations"];
@@ -424,7 +423,9 @@ fn every_crd_field_exists_in_the_model() {
                 for d in diffs {
                     let path = d.split(": ").next().unwrap_or_default();
                     match KNOWN_K8S_GAPS.iter().find(|g| path.ends_with(*g)) {
-                        Some(g) => println!("known k8s-openapi gap ({g}): {kind} {api_version}: {d}"),
+                        Some(g) => {
+                            println!("known k8s-openapi gap ({g}): {kind} {api_version}: {d}")
+                        }
                         None => failures.push(format!("{kind} {api_version}: {d}")),
                     }
                 }

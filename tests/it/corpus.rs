@@ -7,7 +7,10 @@ use tekscript::Options;
 use tekscript::validate::FeatureGates;
 
 fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     entries.sort();
     for p in entries {
         if p.is_dir() {
@@ -31,7 +34,11 @@ fn every_corpus_file_passes_check() {
     let mut objects = 0;
     let mut warnings = 0;
     for f in &files {
-        let rel = f.strip_prefix(&root).unwrap().to_string_lossy().replace('\\', "/");
+        let rel = f
+            .strip_prefix(&root)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
         let gates = if rel.contains("/alpha/") {
             "alpha,enable-param-enum,enable-cel-in-whenexpression,enable-artifacts,enable-concise-resolver-syntax"
         } else {

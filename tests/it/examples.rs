@@ -89,7 +89,9 @@ fn monorepo_rejects_an_unknown_service() {
 #[test]
 fn examples_validate_against_the_crds() {
     if super::openapi::crd_schema("Task", "tekton.dev/v1").is_none() {
-        println!("skipping: ../shared/corpus/tekton-crds not found (only present in the tekscript workspace)");
+        println!(
+            "skipping: ../shared/corpus/tekton-crds not found (only present in the tekscript workspace)"
+        );
         return;
     }
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
@@ -125,8 +127,8 @@ fn examples_validate_against_the_crds() {
 /// The script at the top of the README compiles without errors or warnings.
 #[test]
 fn readme_example_compiles() {
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
-        .unwrap();
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
     let start = readme.find("```rhai\n").expect("a rhai block") + "```rhai\n".len();
     let end = start + readme[start..].find("```").unwrap();
     let out = tekscript::compile_str("README.md", &readme[start..end], &Options::default())
