@@ -5,15 +5,13 @@
 
 use tekscript::{Options, compile_str};
 
-const SCRIPT: &str = r#"
-import "shell" as shell;
-
+const SCRIPT: &str = r##"
 let p = pipeline(values.name);
 let msg = p.param("message", #{ "default": "hello" });
-p.task("say", task("say").step("echo", "alpine:3.20", "echo \"$(params.message)\""),
+p.task("say", task("say").step("echo", "alpine:3.20", "#!/bin/sh\necho \"$(params.message)\""),
        #{ params: #{ message: msg }, embed: true });
 emit(p);
-"#;
+"##;
 
 fn main() {
     let mut opts = Options::default();
@@ -21,7 +19,11 @@ fn main() {
     match compile_str("inline.rhai", SCRIPT, &opts) {
         Ok(out) => {
             // `documents()` gives JSON values (what an API server receives), `to_yaml()` the YAML text.
-            eprintln!("{} document(s)", out.documents().len());
+            eprintln!(
+                "{} document(s), {} warning(s)",
+                out.documents().len(),
+                out.warnings.warnings()
+            );
             print!("{}", out.to_yaml());
         }
         Err(failure) => {

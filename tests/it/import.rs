@@ -11,6 +11,7 @@
 //!    of which round-trips.
 //! 4. The CLI: exit codes, stdout/stderr, `-o DIR`, directories, stdin.
 
+use super::support::{corpus_dir, yaml_files};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use tekscript::Options;
@@ -21,36 +22,6 @@ use tekscript::source::SourceMap;
 /// Files of the corpus that round-trip (measured: 151 of 152; `taskruns/beta/emit-array-results.yaml`
 /// has `taskRef.kind: task` in lower case, which no script can write).
 const MIN_ROUND_TRIPS: usize = 151;
-
-fn corpus_dir() -> Option<PathBuf> {
-    let dir = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/corpus/tekton-examples"
-    ));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!(
-            "skipping: ../shared/corpus/tekton-examples not found (only present in the tekscript workspace)"
-        );
-        None
-    }
-}
-
-fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.expect("directory entry").path())
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            yaml_files(&p, out);
-        } else if matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
-            out.push(p);
-        }
-    }
-}
 
 /// The Tekton objects of a YAML text, or the rendered diagnostics that reject it.
 fn read(name: &str, text: &str) -> Result<Vec<Resource>, String> {

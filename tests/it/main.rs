@@ -9,3 +9,4 @@ mod openapi;
 mod refs;
 mod stdlib;
 mod structure;
+mod support;

@@ -8,13 +8,14 @@
 //!   when present), one bundle per file, produces no E2xx/E3xx errors: Tekton runs them all.
 //! * `bench_1000_tasks` (ignored) times the pass on a generated 1000-task pipeline.
 
+use super::support::{corpus_dir, corpus_gates, yaml_files};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use tekscript::Options;
 use tekscript::bundle::{Bundle, Object, Origins, Resource};
 use tekscript::diag::render::{Format, render, render_summary};
 use tekscript::source::SourceMap;
-use tekscript::validate::{FeatureGates, Settings, Stability};
+use tekscript::validate::Settings;
 
 /// The `// expect:` codes of a fixture.
 fn expected(path: &Path, text: &str) -> Vec<String> {
@@ -192,55 +193,9 @@ fn valid_script_has_no_reference_diagnostics() {
     assert!(ours.is_empty(), "{rendered}");
 }
 
-fn shared_dir() -> Option<PathBuf> {
-    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared"));
-    if dir.join("corpus/tekton-examples/v1").is_dir() {
-        Some(dir.join("corpus/tekton-examples/v1"))
-    } else {
-        println!(
-            "skipping: ../shared/corpus/tekton-examples not found (only present in the tekscript workspace)"
-        );
-        None
-    }
-}
-
-fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.expect("directory entry").path())
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            yaml_files(&p, out);
-        } else if matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
-            out.push(p);
-        }
-    }
-}
-
-/// The gates Tekton's example harness runs a file with: `alpha/` → alpha and every per-feature flag,
-/// otherwise beta.
-fn corpus_gates(path: &Path) -> FeatureGates {
-    if path.components().any(|c| c.as_os_str() == "alpha") {
-        FeatureGates {
-            api_fields: Stability::Alpha,
-            enable_param_enum: true,
-            enable_cel_in_when: true,
-            enable_artifacts: true,
-            enable_concise_resolver_syntax: true,
-        }
-    } else {
-        FeatureGates {
-            api_fields: Stability::Beta,
-            ..FeatureGates::default()
-        }
-    }
-}
-
 #[test]
 fn no_false_positives_on_corpus() {
-    let Some(dir) = shared_dir() else { return };
+    let Some(dir) = corpus_dir() else { return };
     let mut files = Vec::new();
     yaml_files(&dir, &mut files);
     let sources = SourceMap::new();

@@ -8,12 +8,13 @@
 //! * Every Task, Pipeline, TaskRun, PipelineRun and StepAction of Tekton's examples (the shared
 //!   corpus, when present) passes: Tekton accepts them, so must we.
 
+use super::support::{corpus_dir, corpus_gates, yaml_files};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use tekscript::Options;
 use tekscript::bundle::{Bundle, Object, Origins, Resource};
 use tekscript::source::SourceMap;
-use tekscript::validate::{FeatureGates, Settings, Stability};
+use tekscript::validate::{FeatureGates, Settings};
 
 /// The `// expect:` codes and the `// gates:` of a fixture.
 fn header(path: &Path, text: &str) -> (Vec<String>, FeatureGates) {
@@ -212,55 +213,6 @@ fn valid_script_has_no_structure_diagnostics() {
         .filter(|d| is_structure_code(d.code))
         .collect();
     assert!(ours.is_empty(), "{ours:?}");
-}
-
-fn corpus_dir() -> Option<PathBuf> {
-    let dir = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/corpus/tekton-examples"
-    ));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!(
-            "skipping: ../shared/corpus/tekton-examples not found (only present in the tekscript workspace)"
-        );
-        None
-    }
-}
-
-fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.expect("directory entry").path())
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            yaml_files(&p, out);
-        } else if matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
-            out.push(p);
-        }
-    }
-}
-
-/// The gates Tekton's example harness runs a file with: `alpha/` → alpha and every per-feature flag,
-/// otherwise beta.
-fn corpus_gates(path: &Path) -> FeatureGates {
-    if path.components().any(|c| c.as_os_str() == "alpha") {
-        FeatureGates {
-            api_fields: Stability::Alpha,
-            enable_param_enum: true,
-            enable_cel_in_when: true,
-            enable_artifacts: true,
-            enable_concise_resolver_syntax: true,
-        }
-    } else {
-        FeatureGates {
-            api_fields: Stability::Beta,
-            ..FeatureGates::default()
-        }
-    }
 }
 
 #[test]
