@@ -230,3 +230,13 @@ fn out_dir_writes_files_and_check_detects_drift() {
     assert!(files.contains(&PathBuf::from("pipelines/other.yaml")));
     assert!(!files.contains(&PathBuf::from("pipelines/greet.yaml")));
 }
+
+#[test]
+fn errors_in_modules_name_the_module_relative_to_the_working_directory() {
+    let out = run(&["check", "tests/cli/modules/ci.rhai", "--color", "never"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("--> tests/cli/modules/lib.rhai:3:"), "{err}");
+    assert!(err.contains("tests/cli/modules/ci.rhai:2:"), "{err}");
+    assert!(err.contains("in this call to `make`"), "{err}");
+}

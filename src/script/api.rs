@@ -8,11 +8,11 @@ use super::convert::{self, expect_map, from_json, to_json};
 use super::handles::{
     self, ParamRef, PipelineWorkspace, ResultDecl, ResultRef, Sel, StepResultRef, TaskWorkspace,
 };
-use super::{HostError, Shared, State};
+use super::{HostError, Shared};
 use crate::bundle::{Bundle, Object, Origins, Resource};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::model::{self, duration::canonical_duration};
-use crate::source::{FileId, Span};
+use crate::source::Span;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use rhai::{Dynamic, Engine, EvalAltResult, NativeCallContext};
 use serde_json::{Map, Value, json};
@@ -1794,8 +1794,7 @@ fn push_pipeline_deps(out: &mut Out, p: &PipelineB, embed_all: bool) {
 /// object references by name (a pipeline's tasks, a task's step actions, a run's pipeline or task) are
 /// emitted before it; an object emitted twice appears once; two different objects with the same kind and
 /// name are an error. A run that embeds its pipeline embeds the pipeline's tasks too (self-contained).
-pub(crate) fn finish(st: &Shared, entry: FileId) -> Result<Bundle, Diagnostics> {
-    let _ = entry;
+pub(crate) fn finish(st: &Shared) -> Result<Bundle, Diagnostics> {
     let emitted = st.borrow().emitted.clone();
     let mut out: Out = Vec::new();
     for e in &emitted {
@@ -2594,6 +2593,3 @@ fn register_handles(engine: &mut Engine) {
         format!("Pipeline({})", p.0.borrow().name)
     });
 }
-
-#[allow(dead_code)]
-fn _assert_state_used(_: &State) {}

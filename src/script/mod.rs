@@ -125,15 +125,14 @@ impl State {
         Some(self.sources.span_at(file, line, col))
     }
 
+    /// The file of a source name; no name means the entry script (always the first file).
     fn file_of(&self, source: Option<&str>) -> Option<FileId> {
         match source {
             Some(s) if !s.is_empty() => self.sources.find(s),
-            _ => self.sources.find(ENTRY_MARK).or(Some(FileId(0))),
+            _ => Some(FileId(0)),
         }
     }
 }
-
-const ENTRY_MARK: &str = "\0entry";
 
 /// Evaluates a script into a bundle. The source map is returned in both cases, for rendering.
 pub fn evaluate(input: ScriptInput) -> (SourceMap, Result<Bundle, Diagnostics>) {
@@ -171,7 +170,7 @@ pub fn evaluate(input: ScriptInput) -> (SourceMap, Result<Bundle, Diagnostics>) 
             let st = state.borrow();
             Err(Diagnostics(vec![to_diagnostic(&err, &st, entry)]))
         }
-        Ok(()) => api::finish(&state, entry),
+        Ok(()) => api::finish(&state),
     };
     let sources = std::mem::take(&mut state.borrow_mut().sources);
     (sources, outcome)

@@ -47,7 +47,6 @@ impl Resolver {
 
     fn load(
         &self,
-        engine: &Engine,
         importer: Option<&str>,
         path: &str,
         pos: Position,
@@ -80,17 +79,26 @@ impl Resolver {
         let text = std::fs::read_to_string(&file).map_err(|e| -> Box<EvalAltResult> {
             HostError::new("E008", format!("cannot read module `{path}`: {e}")).into()
         })?;
-        let _ = engine;
-        let display = display_name(&root, &file, importer);
+        let display = display_name(&root, &file);
         self.state.borrow_mut().paths.insert(display.clone(), file);
         Ok((display, text))
     }
 }
 
-fn display_name(root: &Path, file: &Path, _importer: Option<&str>) -> String {
-    file.strip_prefix(root)
-        .map(|p| p.to_string_lossy().replace('\\', "/"))
-        .unwrap_or_else(|_| file.to_string_lossy().into_owned())
+/// How a module file is named in diagnostics: relative to the directory the user named the entry script
+/// from (`examples/lib.rhai` when the entry is `examples/ci.rhai`), never an absolute path.
+fn display_name(root: &Path, file: &Path) -> String {
+    let rel = root
+        .canonicalize()
+        .ok()
+        .and_then(|r| file.strip_prefix(r).ok().map(Path::to_path_buf))
+        .unwrap_or_else(|| file.to_path_buf());
+    let shown = if root == Path::new(".") || root.as_os_str().is_empty() {
+        rel
+    } else {
+        root.join(rel)
+    };
+    shown.to_string_lossy().replace('\\', "/")
 }
 
 /// Resolves `rel` against `base` and checks that the result (after following symlinks) stays inside
@@ -129,7 +137,7 @@ impl rhai::ModuleResolver for Resolver {
         path: &str,
         pos: Position,
     ) -> Result<rhai::Shared<Module>, Box<EvalAltResult>> {
-        let (name, text) = self.load(engine, source, path, pos)?;
+        let (name, text) = self.load(source, path, pos)?;
         if let Some(m) = self.state.borrow().modules.get(&name) {
             return Ok(m.clone());
         }
