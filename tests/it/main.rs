@@ -7,6 +7,7 @@ mod examples;
 mod import;
 mod openapi;
 mod refs;
+mod robustness;
 mod stdlib;
 mod structure;
 mod support;
