@@ -24,7 +24,7 @@ use std::rc::Rc;
 
 /// Limits that stop runaway scripts within about a second.
 pub mod limits {
-    pub const MAX_OPERATIONS: u64 = 10_000_000;
+    pub const MAX_OPERATIONS: u64 = 5_000_000;
     pub const MAX_CALL_LEVELS: usize = 64;
     pub const MAX_EXPR_DEPTH: usize = 64;
     pub const MAX_FN_EXPR_DEPTH: usize = 32;
