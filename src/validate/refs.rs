@@ -26,6 +26,7 @@ mod env;
 mod lints;
 mod pipeline;
 mod runs;
+mod step_actions;
 mod task;
 mod walk;
 
@@ -59,6 +60,11 @@ pub fn check(bundle: &Bundle, ctx: &mut Ctx) {
                 ctx,
                 index: &index,
             };
+            if !index.actions.is_empty() {
+                for (prefix, spec) in task_specs(&obj.resource) {
+                    step_actions::check(&mut c, &prefix, &spec);
+                }
+            }
             match &obj.resource {
                 Resource::Task(t) => {
                     let refs = task::check_task(&mut c, &t.spec);
@@ -79,6 +85,41 @@ pub fn check(bundle: &Bundle, ctx: &mut Ctx) {
             lints::check(&mut c);
         }
     }
+}
+
+/// Every TaskSpec inside an object, with its path: a Task's spec, a TaskRun's `taskSpec`, and the embedded
+/// `taskSpec`s of a Pipeline (or a PipelineRun's `pipelineSpec`).
+fn task_specs(r: &Resource) -> Vec<(String, crate::model::TaskSpec)> {
+    fn pipeline(
+        prefix: &str,
+        p: &crate::model::PipelineSpec,
+        out: &mut Vec<(String, crate::model::TaskSpec)>,
+    ) {
+        for (list, tasks) in [("tasks", &p.tasks), ("finally", &p.finally)] {
+            for (i, t) in tasks.iter().enumerate() {
+                if let Some(ts) = &t.task_spec {
+                    out.push((format!("{prefix}.{list}[{i}].taskSpec"), ts.to_task_spec()));
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    match r {
+        Resource::Task(t) => out.push(("spec".to_string(), t.spec.clone())),
+        Resource::TaskRun(t) => {
+            if let Some(ts) = &t.spec.task_spec {
+                out.push(("spec.taskSpec".to_string(), ts.clone()));
+            }
+        }
+        Resource::Pipeline(p) => pipeline("spec", &p.spec, &mut out),
+        Resource::PipelineRun(p) => {
+            if let Some(ps) = &p.spec.pipeline_spec {
+                pipeline("spec.pipelineSpec", ps, &mut out);
+            }
+        }
+        Resource::StepAction(_) => {}
+    }
+    out
 }
 
 /// What the scans of Tasks and Pipelines found that their callers need.

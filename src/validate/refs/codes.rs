@@ -18,7 +18,7 @@
 //! | E214 | `$(tasks.t…)` names no pipeline task | `couldn't add link between <a> and <b>`, `pipeline task <t> is not defined in the pipeline` |
 //! | E215 | the producing task declares no such result | `InvalidTaskResultReference`: `is not a named result returned by pipeline task` |
 //! | E216 | results of a matrixed task: `[*]` required, string type | `A matrixed pipelineTask can only be consumed in aggregate using [*] notation`, `Matrixed PipelineTasks emitting results must have an underlying type string` |
-//! | E217 | a pipeline task passes a param the task does not declare | – (ignored by Tekton) |
+//! | E217 | a pipeline task (or a step, to a StepAction) passes a param the task does not declare | – (ignored by Tekton) |
 //! | E218 | a required param (no default) is not passed | `missing values for these params which have no default values`, `pipelineRun missing parameters` |
 //! | E219 | a param value of the wrong type, missing object keys, value not in the enum | `param types don't match the user-specified type`, `parameters have inconsistent types`, `missing keys for these params`, `is not in the enum list` |
 //! | E220 | matrix params: string params of the task, array values; include values strings | `InvalidMatrixParameterTypes` |
