@@ -60,6 +60,7 @@ pub fn check(bundle: &Bundle, ctx: &mut Ctx) {
                 ctx,
                 index: &index,
             };
+            overrides(&mut c, &index);
             if !index.actions.is_empty() {
                 for (prefix, spec) in task_specs(&obj.resource) {
                     step_actions::check(&mut c, &prefix, &spec);
@@ -84,6 +85,67 @@ pub fn check(bundle: &Bundle, ctx: &mut Ctx) {
             }
             lints::check(&mut c);
         }
+    }
+}
+
+/// `stepSpecs`/`sidecarSpecs` of TaskRuns and of PipelineRun `taskRunSpecs`, against the task that runs,
+/// when its spec is known (embedded, or a Task/Pipeline of the bundle).
+fn overrides(c: &mut Checker, index: &Index) {
+    match &c.obj.resource {
+        Resource::TaskRun(r) => {
+            let spec = match (&r.spec.task_spec, &r.spec.task_ref) {
+                (Some(ts), _) => Some(ts.clone()),
+                (None, Some(tr)) => index.task_ref(tr).map(|(_, s)| s.clone()),
+                _ => None,
+            };
+            if let Some(spec) = spec {
+                step_actions::check_overrides(
+                    c,
+                    "spec",
+                    &spec,
+                    &r.spec.step_specs,
+                    &r.spec.sidecar_specs,
+                );
+            }
+        }
+        Resource::PipelineRun(r) => {
+            let pipeline = match (&r.spec.pipeline_spec, &r.spec.pipeline_ref) {
+                (Some(ps), _) => Some(ps.clone()),
+                (None, Some(pr)) if pr.resolver.is_none() => pr
+                    .name
+                    .as_deref()
+                    .and_then(|n| index.pipelines.get(n))
+                    .map(|(_, s)| (*s).clone()),
+                _ => None,
+            };
+            let Some(pipeline) = pipeline else { return };
+            for (i, trs) in r.spec.task_run_specs.iter().enumerate() {
+                if trs.step_specs.is_empty() && trs.sidecar_specs.is_empty() {
+                    continue;
+                }
+                let Some(pt) = pipeline
+                    .all_tasks()
+                    .find(|t| t.name == trs.pipeline_task_name)
+                else {
+                    continue; // an unknown pipelineTaskName is E225
+                };
+                let spec = match (&pt.task_spec, &pt.task_ref) {
+                    (Some(et), _) => Some(et.to_task_spec()),
+                    (None, Some(tr)) => index.task_ref(tr).map(|(_, s)| s.clone()),
+                    _ => None,
+                };
+                if let Some(spec) = spec {
+                    step_actions::check_overrides(
+                        c,
+                        &format!("spec.taskRunSpecs[{i}]"),
+                        &spec,
+                        &trs.step_specs,
+                        &trs.sidecar_specs,
+                    );
+                }
+            }
+        }
+        _ => {}
     }
 }
 

@@ -27,6 +27,7 @@
 //! | E223 | a binding names a workspace that is not declared | `does not match any declared workspace`, `expects workspace with name "<w>" but none exists in pipeline spec` |
 //! | E224 | an optional pipeline workspace bound to a required task workspace | `is marked optional but pipeline task "<t>" requires it be provided` |
 //! | E225 | `taskRunSpecs[].pipelineTaskName` names no pipeline task | `pipelineRun's taskrunSpecs defined wrong taskName` |
+//! | E227 | a TaskRun `stepSpecs`/`sidecarSpecs` name that is not a step/sidecar of the task | `invalid StepOverride: No Step named`, `invalid SidecarOverride: No Sidecar named` |
 //! | E226 | task results in PipelineRun params | `cannot use result expressions in [..] as PipelineRun parameter values` |
 //! | E301 | the task graph has a cycle | `cycle detected; task "<a>" depends on "<b>"` |
 //! | E302 | `runAfter` names no task | `task <a> depends on <b> but <b> wasn't present in Pipeline` |
@@ -291,6 +292,15 @@ Tekton: `cannot use result expressions in [..] as PipelineRun parameter values`.
 pipeline tasks instead.\n\n\
 Wrong:\n\n    p.run(#{ params: #{ digest: \"$(tasks.build.results.digest)\" } })\n\n\
 Fixed:\n\n    p.task(\"deploy\", d, #{ params: #{ digest: build.result(\"digest\") } });\n",
+    },
+    CodeInfo {
+        code: "E227",
+        title: "a step or sidecar override names no step or sidecar of the task",
+        explanation: "A TaskRun's `stepSpecs`/`sidecarSpecs` (or a PipelineRun's `taskRunSpecs[].stepSpecs`) \
+override the resources of steps and sidecars by name. A name the task does not have fails the TaskRun \
+when it starts: `invalid StepOverride: No Step named <s>`.\n\n\
+Wrong:\n\n    let t = task(\"t\").step(\"build\", \"golang:1.23\", \"#!/bin/sh\\ngo build\");\n    emit(t.run(#{ stepSpecs: [#{ name: \"biuld\", computeResources: #{ limits: #{ memory: \"1Gi\" } } }] }));\n\n\
+Fixed:\n\n    emit(t.run(#{ stepSpecs: [#{ name: \"build\", computeResources: #{ limits: #{ memory: \"1Gi\" } } }] }));\n",
     },
     CodeInfo {
         code: "E301",

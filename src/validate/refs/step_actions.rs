@@ -92,3 +92,49 @@ fn article(t: &str) -> &'static str {
         "a"
     }
 }
+
+/// `stepSpecs` / `sidecarSpecs` of a TaskRun (at `path`) must name steps and sidecars of the task that
+/// runs (Tekton: `invalid StepOverride: No Step named <s>`, found only when the TaskRun starts).
+pub(super) fn check_overrides(
+    c: &mut Checker,
+    path: &str,
+    spec: &TaskSpec,
+    step_specs: &[crate::model::TaskRunStepSpec],
+    sidecar_specs: &[crate::model::TaskRunSidecarSpec],
+) {
+    let steps: Vec<&str> = spec.steps.iter().map(|s| s.name.as_str()).collect();
+    let sidecars: Vec<&str> = spec.sidecars.iter().map(|s| s.name.as_str()).collect();
+    let lists: [(&str, &str, Vec<&str>, &[&str]); 2] = [
+        (
+            "stepSpecs",
+            "step",
+            step_specs.iter().map(|s| s.name.as_str()).collect(),
+            &steps,
+        ),
+        (
+            "sidecarSpecs",
+            "sidecar",
+            sidecar_specs.iter().map(|s| s.name.as_str()).collect(),
+            &sidecars,
+        ),
+    ];
+    for (field, what, names, known) in lists {
+        for (i, n) in names.iter().enumerate() {
+            if known.contains(n) {
+                continue;
+            }
+            let mut d = Diagnostic::error("E227", format!("the task has no {what} named `{n}`"))
+                .label(format!("no such {what}"))
+                .note(format!(
+                    "Tekton (when the TaskRun starts): invalid {}Override: No {} named {n}",
+                    if what == "step" { "Step" } else { "Sidecar" },
+                    if what == "step" { "Step" } else { "Sidecar" }
+                ));
+            d = match did_you_mean(n, known.iter().copied()) {
+                Some(s) => d.help(format!("did you mean `{s}`?")),
+                None => d.help(format!("its {what}s are: {}", known.join(", "))),
+            };
+            c.report_at(&format!("{path}.{field}[{i}]"), n, d);
+        }
+    }
+}
