@@ -240,3 +240,39 @@ fn errors_in_modules_name_the_module_relative_to_the_working_directory() {
     assert!(err.contains("tests/cli/modules/ci.rhai:2:"), "{err}");
     assert!(err.contains("in this call to `make`"), "{err}");
 }
+
+/// `kubectl kustomize` (no cluster needed) accepts the kustomization `-o DIR` writes and renders every
+/// object it lists; runs named by the server (`generateName`) are left out of it, since `kubectl apply`
+/// cannot create them. Skipped with a printed reason when kubectl is not installed.
+#[test]
+fn kubectl_kustomize_renders_the_output_dir() {
+    if Command::new("kubectl")
+        .arg("version")
+        .arg("--client")
+        .output()
+        .is_err()
+    {
+        println!("skipping: kubectl not found");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("deploy");
+    let o = out_dir.to_str().unwrap();
+    let out = run(&["build", "examples/go-service.rhai", "-o", o]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let k = Command::new("kubectl")
+        .args(["kustomize", o])
+        .output()
+        .unwrap();
+    assert!(k.status.success(), "{}", text(&k.stderr));
+    let rendered = text(&k.stdout);
+    for kind in ["kind: Pipeline", "kind: Task"] {
+        assert!(rendered.contains(kind), "{rendered}");
+    }
+    assert!(!rendered.contains("kind: PipelineRun"), "{rendered}");
+    assert!(
+        out_dir
+            .join("pipelineruns/go-service-ci-run-.yaml")
+            .exists()
+    );
+}

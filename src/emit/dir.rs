@@ -141,10 +141,15 @@ pub fn header(source_name: &str) -> String {
 }
 
 /// Maps documents to files: `<kind-plural>/<name>.yaml` each, then `kustomization.yaml`.
+///
+/// Objects named by the server (`generateName`, file names ending in `-`) get their file but are not
+/// listed in `kustomization.yaml`: `kubectl apply` cannot create them (they need `kubectl create -f`),
+/// so listing them would make `kubectl apply -k DIR` fail. The kustomization names them in a comment.
 pub fn layout(docs: &[EmitDoc], source_name: &str) -> Result<Vec<OutputFile>, EmitError> {
     let header = header(source_name);
     let mut files = Vec::with_capacity(docs.len() + 1);
     let mut resources = Vec::with_capacity(docs.len());
+    let mut generated = Vec::new();
     let mut taken: BTreeMap<String, usize> = BTreeMap::new();
     for (i, doc) in docs.iter().enumerate() {
         let invalid = |reason: String| EmitError::InvalidName {
@@ -174,7 +179,11 @@ pub fn layout(docs: &[EmitDoc], source_name: &str) -> Result<Vec<OutputFile>, Em
             path: PathBuf::from(&rel),
             contents,
         });
-        resources.push(rel);
+        if doc.name.ends_with('-') {
+            generated.push(rel);
+        } else {
+            resources.push(rel);
+        }
     }
 
     #[derive(Serialize)]
@@ -189,9 +198,16 @@ pub fn layout(docs: &[EmitDoc], source_name: &str) -> Result<Vec<OutputFile>, Em
         kind: "Kustomization",
         resources: &resources,
     })?;
+    let mut note = String::new();
+    if !generated.is_empty() {
+        note.push_str("# Not listed (generateName: create them with `kubectl create -f FILE`):\n");
+        for g in &generated {
+            note.push_str(&format!("#   {g}\n"));
+        }
+    }
     files.push(OutputFile {
         path: PathBuf::from(KUSTOMIZATION),
-        contents: format!("{header}{kustomization}"),
+        contents: format!("{header}{note}{kustomization}"),
     });
     Ok(files)
 }
