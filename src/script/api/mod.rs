@@ -327,3 +327,20 @@ pub(crate) use finish::finish;
 use register::dstr;
 pub(crate) use register::register;
 pub use register::{dedent, function_names};
+
+/// Appends a param declaration (of a task, pipeline or step action) to `params`, records where it was
+/// declared, and returns its handle.
+fn declare_param(
+    params: &mut Vec<model::ParamSpec>,
+    origins: &mut Origins,
+    span: Option<Span>,
+    name: &str,
+    opts: rhai::Map,
+) -> R<ParamRef> {
+    params.push(param_spec(name, opts)?);
+    set_origin(origins, format!("params[{}]", params.len() - 1), span);
+    Ok(ParamRef {
+        name: name.to_string(),
+        sel: Sel::Whole,
+    })
+}

@@ -299,23 +299,26 @@ pub(crate) fn register(engine: &mut Engine, st: Shared) {
         "step_action",
         move |ctx: NativeCallContext, name: &str, o: rhai::Map| new_step_action(&ctx, &s, name, o),
     );
-    engine.register_fn("param", |sa: &mut StepActionB, name: &str| -> R<ParamRef> {
-        let ps = param_spec(name, rhai::Map::new())?;
-        sa.0.borrow_mut().spec.params.push(ps);
-        Ok(ParamRef {
-            name: name.into(),
-            sel: Sel::Whole,
-        })
-    });
+    let s = st.clone();
     engine.register_fn(
         "param",
-        |sa: &mut StepActionB, name: &str, o: rhai::Map| -> R<ParamRef> {
-            let ps = param_spec(name, o)?;
-            sa.0.borrow_mut().spec.params.push(ps);
-            Ok(ParamRef {
-                name: name.into(),
-                sel: Sel::Whole,
-            })
+        move |ctx: NativeCallContext, sa: &mut StepActionB, name: &str| {
+            let d = &mut *sa.0.borrow_mut();
+            declare_param(
+                &mut d.spec.params,
+                &mut d.origins,
+                here(&s, &ctx),
+                name,
+                rhai::Map::new(),
+            )
+        },
+    );
+    let s = st.clone();
+    engine.register_fn(
+        "param",
+        move |ctx: NativeCallContext, sa: &mut StepActionB, name: &str, o: rhai::Map| {
+            let d = &mut *sa.0.borrow_mut();
+            declare_param(&mut d.spec.params, &mut d.origins, here(&s, &ctx), name, o)
         },
     );
     engine.register_fn(

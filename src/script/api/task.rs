@@ -128,16 +128,14 @@ impl TaskB {
         name: &str,
         opts: rhai::Map,
     ) -> R<ParamRef> {
-        let span = here(st, ctx);
-        let ps = param_spec(name, opts)?;
-        let mut d = self.0.borrow_mut();
-        let i = d.spec.params.len();
-        d.spec.params.push(ps);
-        set_origin(&mut d.origins, format!("params[{i}]"), span);
-        Ok(ParamRef {
-            name: name.to_string(),
-            sel: Sel::Whole,
-        })
+        let d = &mut *self.0.borrow_mut();
+        declare_param(
+            &mut d.spec.params,
+            &mut d.origins,
+            here(st, ctx),
+            name,
+            opts,
+        )
     }
 
     pub(super) fn result(
