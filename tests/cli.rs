@@ -276,3 +276,50 @@ fn kubectl_kustomize_renders_the_output_dir() {
             .exists()
     );
 }
+
+#[test]
+fn warnings_do_not_fail_unless_denied() {
+    let out = run(&["check", &fixture("warn.rhai"), "--message-format", "short"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("warning[W503]") && err.contains("warning[W504]"),
+        "{err}"
+    );
+    let out = run(&["check", &fixture("warn.rhai"), "--deny", "warnings"]);
+    assert_eq!(out.status.code(), Some(1));
+    // build still writes the YAML and shows the warnings on stderr
+    let out = run(&["build", &fixture("warn.rhai")]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout).contains("kind: Task"));
+    assert!(text(&out.stderr).contains("W503"));
+}
+
+#[test]
+fn check_yaml_files_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let task = dir.path().join("task.yaml");
+    let pipeline = dir.path().join("pipeline.yaml");
+    std::fs::write(
+        &task,
+        "apiVersion: tekton.dev/v1\nkind: Task\nmetadata:\n  name: greet\nspec:\n  params:\n  - name: who\n  steps:\n  - name: say\n    image: alpine:3.20\n    script: |\n      #!/bin/sh\n      echo \"$(params.who)\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        &pipeline,
+        "apiVersion: tekton.dev/v1\nkind: Pipeline\nmetadata:\n  name: p\nspec:\n  tasks:\n  - name: a\n    taskRef:\n      name: greet\n    params:\n    - name: whoo\n      value: x\n",
+    )
+    .unwrap();
+    let out = run(&[
+        "check",
+        task.to_str().unwrap(),
+        pipeline.to_str().unwrap(),
+        "--message-format",
+        "short",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    // the pipeline in one file is checked against the task in the other
+    assert!(err.contains("pipeline.yaml:11:"), "{err}");
+    assert!(err.contains("E217") && err.contains("E218"), "{err}");
+}
