@@ -231,10 +231,12 @@ fn resource(value: &Value) -> Result<Resource, (String, String)> {
     }
 }
 
-/// The v1beta1 → v1 renames of Tekton's conversion webhook (docs/migrating-v1beta1-to-v1.md): step and
-/// sidecar `resources` → `computeResources`; PipelineRun `serviceAccountName`/`podTemplate` →
-/// `taskRunTemplate`, `timeout` → `timeouts.pipeline`; `taskRef.bundle` → the bundles resolver;
-/// `apiVersion` → `tekton.dev/v1`.
+/// The v1beta1 → v1 renames of Tekton's conversion webhook (docs/migrating-v1beta1-to-v1.md): step,
+/// sidecar and stepTemplate `resources` → `computeResources`; PipelineRun `serviceAccountName`/`podTemplate`
+/// → `taskRunTemplate`, `timeout` → `timeouts.pipeline`, `taskRunSpecs[].taskServiceAccountName`/
+/// `taskPodTemplate` → `serviceAccountName`/`podTemplate`; `taskRef.bundle` → the bundles resolver;
+/// `apiVersion` → `tekton.dev/v1`. (PipelineResources no longer exist in v1; a document that still uses
+/// them is reported as an unknown field.)
 pub fn v1beta1_to_v1(mut v: Value) -> Value {
     if let Some(o) = v.as_object_mut() {
         o.insert("apiVersion".into(), Value::String("tekton.dev/v1".into()));
@@ -276,6 +278,13 @@ pub fn v1beta1_to_v1(mut v: Value) -> Value {
                 }
                 if let Some(ps) = spec.get_mut("pipelineSpec").and_then(Value::as_object_mut) {
                     pipeline_spec(ps);
+                }
+                // v1beta1 PipelineTaskRunSpec: taskServiceAccountName / taskPodTemplate
+                if let Some(Value::Array(specs)) = spec.get_mut("taskRunSpecs") {
+                    for s in specs.iter_mut().filter_map(Value::as_object_mut) {
+                        rename(s, "taskServiceAccountName", "serviceAccountName");
+                        rename(s, "taskPodTemplate", "podTemplate");
+                    }
                 }
                 task_ref(spec.get_mut("pipelineRef"));
             }
@@ -351,12 +360,14 @@ mod tests {
             "apiVersion": "tekton.dev/v1beta1", "kind": "PipelineRun",
             "metadata": {"name": "r"},
             "spec": {"serviceAccountName": "sa", "timeout": "1h0m0s",
+                     "taskRunSpecs": [{"pipelineTaskName": "a", "taskServiceAccountName": "b"}],
                      "pipelineRef": {"name": "p", "bundle": "ghcr.io/x/y:1"}}
         }));
         assert_eq!(v["apiVersion"], "tekton.dev/v1");
         assert_eq!(v["spec"]["taskRunTemplate"]["serviceAccountName"], "sa");
         assert_eq!(v["spec"]["timeouts"]["pipeline"], "1h0m0s");
         assert_eq!(v["spec"]["pipelineRef"]["resolver"], "bundles");
+        assert_eq!(v["spec"]["taskRunSpecs"][0]["serviceAccountName"], "b");
         let t = v1beta1_to_v1(json!({
             "apiVersion": "tekton.dev/v1beta1", "kind": "Task", "metadata": {"name": "t"},
             "spec": {"steps": [{"name": "s", "image": "x", "resources": {"limits": {"cpu": "1"}}}]}
