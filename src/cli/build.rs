@@ -78,9 +78,7 @@ pub fn run(args: BuildArgs) -> ExitStatus {
             return ExitStatus::Success;
         }
         eprintln!(
-            "error[E601]: {} is out of date; run `tekscript build {} -o {}`",
-            dir.display(),
-            args.script.display(),
+            "error[E601]: {} is out of date; run the same `tekscript build` without --check to update it",
             dir.display()
         );
         for d in &diffs {
