@@ -1514,6 +1514,17 @@ impl<'a> Gen<'a> {
         {
             return self.resolver(res, &r.params, "task", ctx);
         }
+        if let (Some(n), Some(kind)) = (&r.name, &r.kind)
+            && r.resolver.is_none()
+            && r.api_version.is_none()
+            && r.params.is_empty()
+        {
+            // a kind spelled another way (`task`): keep it exactly
+            return call(
+                "task_ref",
+                vec![dqe(n), E::Map(vec![("kind".to_string(), dqe(kind))])],
+            );
+        }
         if let (Some(api), Some(kind)) = (&r.api_version, &r.kind)
             && r.resolver.is_none()
             && r.params.is_empty()

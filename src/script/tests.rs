@@ -437,3 +437,16 @@ fn workspace_binding_list_form_takes_handles() {
         "{y}"
     );
 }
+
+#[test]
+fn task_ref_keeps_a_given_kind() {
+    // (as in Tekton's own `emit-array-results.yaml`; in a pipeline task a kind other than `Task` means a
+    // custom task, which the checker rejects without an apiVersion, as Tekton does)
+    let y = yaml(r#"emit(task_run(task_ref("x", #{ kind: "task" }), #{ name: "r" }));"#);
+    assert!(y.contains("name: x\n    kind: task\n"), "{y}");
+    fail(
+        r#"task_ref("x", #{ knd: "task" });"#,
+        "E004",
+        "did you mean `kind`?",
+    );
+}

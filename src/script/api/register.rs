@@ -474,6 +474,27 @@ pub(crate) fn register(engine: &mut Engine, st: Shared) {
             custom_spec: None,
         }
     });
+    engine.register_fn("task_ref", |name: &str, opts: rhai::Map| -> R<RefValue> {
+        // `kind` other than `Task` (e.g. a cluster's own spelling); custom tasks use `custom_task`
+        let mut json = Map::new();
+        json.insert("name".into(), Value::String(name.into()));
+        for (k, v) in opts.iter() {
+            match k.as_str() {
+                "kind" => {
+                    json.insert(
+                        "kind".into(),
+                        Value::String(convert::to_string_value(v, "kind")?),
+                    );
+                }
+                other => return Err(unknown_key(other, "task_ref options", &["kind"]).into()),
+            }
+        }
+        Ok(RefValue {
+            json,
+            kind_param: false,
+            custom_spec: None,
+        })
+    });
     engine.register_fn("pipeline_ref", |name: &str| {
         let mut json = Map::new();
         json.insert("name".into(), Value::String(name.into()));
