@@ -8,7 +8,7 @@
 //!   when present), one bundle per file, produces no E2xx/E3xx errors: Tekton runs them all.
 //! * `bench_1000_tasks` (ignored) times the pass on a generated 1000-task pipeline.
 
-use super::support::{corpus_dir, corpus_gates, yaml_files};
+use super::support::{corpus_dir, corpus_gates, expected_codes, yaml_files};
 use serde_json::Value;
 use std::path::Path;
 use tekscript::Options;
@@ -16,32 +16,6 @@ use tekscript::bundle::{Bundle, Object, Origins, Resource};
 use tekscript::diag::render::{Format, render, render_summary};
 use tekscript::source::SourceMap;
 use tekscript::validate::Settings;
-
-/// The `// expect:` codes of a fixture.
-fn expected(path: &Path, text: &str) -> Vec<String> {
-    let mut lines = text.lines();
-    let first = lines.next().unwrap_or_default();
-    let codes: Vec<String> = first
-        .strip_prefix("// expect:")
-        .unwrap_or_else(|| {
-            panic!(
-                "{}: the first line must be `// expect: E2xx`",
-                path.display()
-            )
-        })
-        .split([',', ' '])
-        .filter(|c| !c.is_empty())
-        .map(str::to_string)
-        .collect();
-    assert!(!codes.is_empty(), "{}: no expected code", path.display());
-    let rule = lines.next().unwrap_or_default();
-    assert!(
-        rule.starts_with("// "),
-        "{}: the second line must name the rule",
-        path.display()
-    );
-    codes
-}
 
 fn is_ours(code: &str) -> bool {
     code.starts_with("E2") || code.starts_with("E3") || code.starts_with("W5")
@@ -51,7 +25,7 @@ fn is_ours(code: &str) -> bool {
 fn fixtures() {
     insta::glob!("../fixtures/refs", "*.rhai", |path| {
         let text = std::fs::read_to_string(path).unwrap();
-        let codes = expected(path, &text);
+        let codes = expected_codes(path, &text);
         // A relative path keeps the snapshots independent of the checkout's location.
         let rel = path
             .strip_prefix(env!("CARGO_MANIFEST_DIR"))
@@ -102,7 +76,7 @@ fn fixtures_cover_the_codes() {
         if p.extension().is_some_and(|x| x == "rhai") {
             n += 1;
             let text = std::fs::read_to_string(&p).unwrap();
-            seen.extend(expected(&p, &text));
+            seen.extend(expected_codes(&p, &text));
         }
     }
     assert!(n >= 50, "only {n} fixtures");

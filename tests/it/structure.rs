@@ -8,7 +8,7 @@
 //! * Every Task, Pipeline, TaskRun, PipelineRun and StepAction of Tekton's examples (the shared
 //!   corpus, when present) passes: Tekton accepts them, so must we.
 
-use super::support::{corpus_dir, corpus_gates, yaml_files};
+use super::support::{corpus_dir, corpus_gates, expected_codes, yaml_files};
 use serde_json::Value;
 use std::path::Path;
 use tekscript::Options;
@@ -18,27 +18,7 @@ use tekscript::validate::{FeatureGates, Settings};
 
 /// The `// expect:` codes and the `// gates:` of a fixture.
 fn header(path: &Path, text: &str) -> (Vec<String>, FeatureGates) {
-    let mut lines = text.lines();
-    let first = lines.next().unwrap_or_default();
-    let codes: Vec<String> = first
-        .strip_prefix("// expect:")
-        .unwrap_or_else(|| {
-            panic!(
-                "{}: the first line must be `// expect: E1xx`",
-                path.display()
-            )
-        })
-        .split([',', ' '])
-        .filter(|c| !c.is_empty())
-        .map(str::to_string)
-        .collect();
-    assert!(!codes.is_empty(), "{}: no expected code", path.display());
-    let rule = lines.next().unwrap_or_default();
-    assert!(
-        rule.starts_with("// "),
-        "{}: the second line must name the rule",
-        path.display()
-    );
+    let codes = expected_codes(path, text);
     let mut gates = FeatureGates::default();
     for line in text.lines().take_while(|l| l.starts_with("//")) {
         if let Some(g) = line.strip_prefix("// gates:") {

@@ -53,3 +53,30 @@ pub fn corpus_gates(path: &Path) -> FeatureGates {
         }
     }
 }
+
+/// The codes a diagnostic fixture expects: its first line is `// expect: E123[, E456]` and its second
+/// line (`// …`) names the rule.
+pub fn expected_codes(path: &Path, text: &str) -> Vec<String> {
+    let mut lines = text.lines();
+    let first = lines.next().unwrap_or_default();
+    let codes: Vec<String> = first
+        .strip_prefix("// expect:")
+        .unwrap_or_else(|| {
+            panic!(
+                "{}: the first line must be `// expect: CODE`",
+                path.display()
+            )
+        })
+        .split([',', ' '])
+        .filter(|c| !c.is_empty())
+        .map(str::to_string)
+        .collect();
+    assert!(!codes.is_empty(), "{}: no expected code", path.display());
+    let rule = lines.next().unwrap_or_default();
+    assert!(
+        rule.starts_with("// "),
+        "{}: the second line must name the rule",
+        path.display()
+    );
+    codes
+}
