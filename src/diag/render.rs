@@ -56,8 +56,8 @@ pub fn render(diags: &[Diagnostic], sources: &SourceMap, format: Format, color: 
 
 /// The closing line, rustc/cargo style:
 ///
-/// - `error: could not compile: 2 errors, 1 warning emitted`
-/// - `error: could not compile: 1 error emitted`
+/// - `error: 2 errors, 1 warning emitted`
+/// - `error: 1 error emitted`
 /// - `warning: 3 warnings emitted`
 /// - nothing (an empty string) when there are no diagnostics.
 ///
@@ -75,9 +75,9 @@ pub fn render_summary(diags: &[Diagnostic]) -> String {
     match (errors, warnings) {
         (0, 0) => String::new(),
         (0, w) => format!("warning: {} emitted\n", plural(w, "warning")),
-        (e, 0) => format!("error: could not compile: {} emitted\n", plural(e, "error")),
+        (e, 0) => format!("error: {} emitted\n", plural(e, "error")),
         (e, w) => format!(
-            "error: could not compile: {}, {} emitted\n",
+            "error: {}, {} emitted\n",
             plural(e, "error"),
             plural(w, "warning")
         ),
@@ -625,15 +625,15 @@ fn check_url(url) {
         assert_eq!(render_summary(&[w(), w()]), "warning: 2 warnings emitted\n");
         assert_eq!(
             render_summary(&[e()]),
-            "error: could not compile: 1 error emitted\n"
+            "error: 1 error emitted\n"
         );
         assert_eq!(
             render_summary(&[e(), w(), e()]),
-            "error: could not compile: 2 errors, 1 warning emitted\n"
+            "error: 2 errors, 1 warning emitted\n"
         );
         assert_eq!(
             render_summary(&[e(), e(), w(), w()]),
-            "error: could not compile: 2 errors, 2 warnings emitted\n"
+            "error: 2 errors, 2 warnings emitted\n"
         );
     }
 }
