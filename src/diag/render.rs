@@ -623,10 +623,7 @@ fn check_url(url) {
         assert_eq!(render_summary(&[]), "");
         assert_eq!(render_summary(&[w()]), "warning: 1 warning emitted\n");
         assert_eq!(render_summary(&[w(), w()]), "warning: 2 warnings emitted\n");
-        assert_eq!(
-            render_summary(&[e()]),
-            "error: 1 error emitted\n"
-        );
+        assert_eq!(render_summary(&[e()]), "error: 1 error emitted\n");
         assert_eq!(
             render_summary(&[e(), w(), e()]),
             "error: 2 errors, 1 warning emitted\n"
