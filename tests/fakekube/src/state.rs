@@ -197,6 +197,8 @@ pub(crate) struct State {
     /// Highest resourceVersion dropped from the event log.
     pub compacted: u64,
     pub rng: u64,
+    /// Separate stream for generateName suffixes (independent of UIDs).
+    pub name_rng: u64,
     pub now: String,
     pub logs: BTreeMap<(String, String, String), LogBuf>,
     pub tokens: HashMap<String, User>,
@@ -233,7 +235,8 @@ impl State {
             events: VecDeque::new(),
             event_capacity: 1000,
             compacted: 0,
-            rng: 0x5eed_0f_fa4e_c0de,
+            rng: 0x005e_ed0f_fa4e_c0de,
+            name_rng: 0x6e61_6d65_5eed,
             now: "2026-01-01T00:00:00Z".to_string(),
             logs: BTreeMap::new(),
             tokens,
@@ -250,13 +253,9 @@ impl State {
         st
     }
 
-    /// splitmix64
+    /// splitmix64 over the UID stream.
     pub fn next_u64(&mut self) -> u64 {
-        self.rng = self.rng.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.rng;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        splitmix(&mut self.rng)
     }
 
     pub fn uid(&mut self) -> String {
@@ -279,7 +278,10 @@ impl State {
 
     pub fn name_suffix(&mut self) -> String {
         (0..5)
-            .map(|_| NAME_CHARS[(self.next_u64() % NAME_CHARS.len() as u64) as usize] as char)
+            .map(|_| {
+                NAME_CHARS[(splitmix(&mut self.name_rng) % NAME_CHARS.len() as u64) as usize]
+                    as char
+            })
             .collect()
     }
 
@@ -467,6 +469,14 @@ impl State {
         }
         gone
     }
+}
+
+fn splitmix(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 /// Set `metadata.<k>`, turning non-object containers into objects.
