@@ -346,6 +346,14 @@ fn forbidden(t: &Target, user: &str, verb: &str) -> Resp {
 }
 
 fn parse_json_body(body: &Bytes) -> Result<Value, Resp> {
+    if body.starts_with(b"k8s\0") {
+        return Err(status(
+            415,
+            "UnsupportedMediaType",
+            "fakekube decodes JSON and YAML only, not protobuf (send application/json)",
+            None,
+        ));
+    }
     let v: Value = match serde_json::from_slice(body) {
         Ok(v) => v,
         Err(_) => serde_saphyr::from_slice(body)
