@@ -7,7 +7,7 @@ use faketekton::testenv::{self, RealCluster};
 use faketekton::{
     Controller, ControllerHandle, FakeKubelet, PodProblem, Scenario, StepScript, TaskScript,
 };
-use futures::{AsyncBufReadExt, StreamExt, TryStreamExt};
+use futures::{AsyncBufReadExt, TryStreamExt};
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, DynamicObject, ListParams, LogParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
@@ -341,13 +341,18 @@ async fn logs_follow_while_running_and_waiting_error_before() {
         })
         .await;
     let pod = s(&a.data["status"]["podName"]).to_string();
-    let (ok, _, err) = env.kubectl_logs(&pod, "step-slow", false).await;
-    assert!(!ok);
-    assert!(
-        err.contains(&format!(
-            "container \"step-slow\" in pod \"{pod}\" is waiting to start: PodInitializing"
-        )),
-        "{err}"
+    let params = LogParams {
+        container: Some("step-slow".into()),
+        ..LogParams::default()
+    };
+    let err = match env.pods().logs(&pod, &params).await {
+        Err(kube::Error::Api(status)) => status,
+        other => panic!("expected the kubelet's 400, got {other:?}"),
+    };
+    assert_eq!((err.code, err.reason.as_str()), (400, "BadRequest"));
+    assert_eq!(
+        err.message,
+        format!("container \"step-slow\" in pod \"{pod}\" is waiting to start: PodInitializing")
     );
     // Follow from the moment the step runs until it terminates.
     env.wait_taskrun(&tr, |o| {
@@ -469,21 +474,19 @@ async fn cancel_stops_running_taskruns() {
     })
     .await;
     let pod = format!("{tr}-pod");
-    // A follower attached to the running step ends when the run is cancelled.
-    let follower = {
-        let pods = env.pods();
-        let pod = pod.clone();
-        tokio::spawn(async move {
-            let params = LogParams {
-                container: Some("step-wait".into()),
-                follow: true,
-                ..LogParams::default()
-            };
-            let lines = pods.log_stream(&pod, &params).await.unwrap().lines();
-            lines.map(|l| l.unwrap()).collect::<Vec<String>>().await
-        })
+    // A follower attached to the running step (it has read the first line) ends when the run is
+    // cancelled.
+    let params = LogParams {
+        container: Some("step-wait".into()),
+        follow: true,
+        ..LogParams::default()
     };
-    tokio::time::sleep(Duration::from_millis(100)).await; // let the follower attach
+    let mut follower = env.pods().log_stream(&pod, &params).await.unwrap().lines();
+    let first = tokio::time::timeout(WAIT, follower.try_next())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.as_deref(), Some("waiting for ever"));
     env.prs()
         .patch(
             &name,
@@ -521,8 +524,15 @@ async fn cancel_stops_running_taskruns() {
         env.pods().get_opt(&pod).await.unwrap().is_none(),
         "the pod is deleted"
     );
-    let lines = tokio::time::timeout(WAIT, follower).await.unwrap().unwrap();
-    assert_eq!(lines, ["waiting for ever"]);
+    let rest: Vec<String> = tokio::time::timeout(WAIT, follower.try_collect())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        rest,
+        Vec::<String>::new(),
+        "the stream ends without more lines"
+    );
     assert!(
         env.trs()
             .get_opt(&format!("{name}-b"))
