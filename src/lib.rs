@@ -15,6 +15,7 @@
 
 pub mod bundle;
 pub mod cli;
+pub mod cluster;
 pub mod diag;
 pub mod emit;
 pub mod expr;

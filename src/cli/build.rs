@@ -1,7 +1,6 @@
 //! `tekscript build SCRIPT [-o DIR] [--check]`
 
-use super::{CompileArgs, ExitStatus, usage_error, write_stdout};
-use crate::diag::render::{render, render_summary};
+use super::{CompileArgs, ExitStatus, compile_reporting, write_stdout};
 use crate::emit;
 use clap::Args;
 use std::path::PathBuf;
@@ -21,41 +20,10 @@ pub struct BuildArgs {
 }
 
 pub fn run(args: BuildArgs) -> ExitStatus {
-    let opts = match args.compile.options() {
-        Ok(o) => o,
-        Err(e) => return usage_error(&e),
-    };
-    let out = &args.compile.output;
-    let compiled = match crate::compile_file(&args.script, &opts) {
+    let compiled = match compile_reporting(&args.compile, &args.script) {
         Ok(c) => c,
-        Err(f) => {
-            eprint!(
-                "{}",
-                render(&f.diagnostics.0, &f.sources, out.format(), out.color())
-            );
-            if matches!(out.format(), crate::diag::render::Format::Human) {
-                eprint!("{}", render_summary(&f.diagnostics.0));
-            }
-            // an unreadable script is the tool failing to read its input
-            let io = f.diagnostics.iter().any(|d| d.code == "E016");
-            return if io {
-                ExitStatus::Error
-            } else {
-                ExitStatus::Failure
-            };
-        }
+        Err(status) => return status,
     };
-    if !compiled.warnings.is_empty() {
-        eprint!(
-            "{}",
-            render(
-                &compiled.warnings.0,
-                &compiled.sources,
-                out.format(),
-                out.color()
-            )
-        );
-    }
     let Some(dir) = &args.out_dir else {
         return write_stdout(&compiled.to_yaml());
     };

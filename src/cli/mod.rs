@@ -4,8 +4,11 @@
 //! Exit codes: 0 success, 1 the input has problems (or `--check` found differences), 2 the tool failed
 //! (I/O, usage).
 
+mod apply;
 mod build;
 mod check;
+mod cluster;
+mod diff;
 mod explain;
 mod import;
 
@@ -62,6 +65,10 @@ enum Command {
     Stdlib(explain::StdlibArgs),
     /// Turn existing Tekton YAML into tekscript scripts (stdout, or one script per file with -o DIR)
     Import(import::ImportArgs),
+    /// Show what `apply` would change in the cluster, as a unified diff (exit 0 none, 1 differences)
+    Diff(diff::DiffArgs),
+    /// Server-side apply the script's Tasks, StepActions and Pipelines to the cluster (with --prune)
+    Apply(apply::ApplyArgs),
 }
 
 /// Inputs and output options shared by the commands that compile a script.
@@ -166,6 +173,8 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Explain(a) => explain::run(a),
         Command::Stdlib(a) => explain::stdlib(a),
         Command::Import(a) => import::run(a),
+        Command::Diff(a) => diff::run(a),
+        Command::Apply(a) => apply::run(a),
     }
 }
 
@@ -178,6 +187,44 @@ fn write_stdout(text: &str) -> ExitStatus {
         Err(e) => {
             eprintln!("error: cannot write to stdout: {e}");
             ExitStatus::Error
+        }
+    }
+}
+
+/// Compiles a script, printing diagnostics (and warnings) to stderr. On failure returns the exit status:
+/// 1 for problems in the script, 2 when it cannot be read.
+fn compile_reporting(
+    args: &CompileArgs,
+    script: &std::path::Path,
+) -> Result<crate::Compilation, ExitStatus> {
+    use crate::diag::render::{render, render_summary};
+    let opts = args.options().map_err(|e| usage_error(&e))?;
+    let out = &args.output;
+    match crate::compile_file(script, &opts) {
+        Ok(c) => {
+            if !c.warnings.is_empty() {
+                eprint!(
+                    "{}",
+                    render(&c.warnings.0, &c.sources, out.format(), out.color())
+                );
+            }
+            Ok(c)
+        }
+        Err(f) => {
+            eprint!(
+                "{}",
+                render(&f.diagnostics.0, &f.sources, out.format(), out.color())
+            );
+            if matches!(out.format(), Format::Human) {
+                eprint!("{}", render_summary(&f.diagnostics.0));
+            }
+            // an unreadable script is the tool failing to read its input
+            let io = f.diagnostics.iter().any(|d| d.code == "E016");
+            Err(if io {
+                ExitStatus::Error
+            } else {
+                ExitStatus::Failure
+            })
         }
     }
 }

@@ -20,7 +20,9 @@
 pub mod dir;
 pub mod yaml;
 
-pub use dir::{Difference, EmitDoc, OutputFile, WriteReport, check_dir, layout, write_dir};
+pub use dir::{
+    Difference, EmitDoc, OutputFile, WriteReport, check_dir, layout, unified_diff, write_dir,
+};
 pub use yaml::{
     Positions, YamlError, parse_documents, parse_documents_with_positions, parse_value, path_index,
     path_key, to_yaml, to_yaml_stream,
