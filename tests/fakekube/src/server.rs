@@ -477,6 +477,7 @@ impl FakeApi {
         let content_type = header(http::header::CONTENT_TYPE);
         let user_agent = header(http::header::USER_AGENT);
         let auth = header(http::header::AUTHORIZATION);
+        let impersonate = header(http::header::HeaderName::from_static("impersonate-user"));
 
         let (user, fault) = {
             let mut st = self.lock();
@@ -487,6 +488,16 @@ impl FakeApi {
                 None if !st.require_token => st.tokens.get(state::DEFAULT_TOKEN).cloned(),
                 Some(Some(tok)) => st.tokens.get(tok).cloned(),
                 _ => None,
+            };
+            // `kubectl --as=NAME`: members of system:masters may impersonate.
+            let user = match (user, impersonate) {
+                (Some(u), Some(name)) if u.groups.iter().any(|g| g == "system:masters") => {
+                    Some(User {
+                        name,
+                        groups: vec!["system:authenticated".to_string()],
+                    })
+                }
+                (u, _) => u,
             };
             st.requests.push(RecordedRequest {
                 method: method.clone(),

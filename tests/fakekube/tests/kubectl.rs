@@ -711,3 +711,54 @@ fn kubectl_9_logs() {
         "error: error from server (NotFound): pods \"nope\" not found in namespace \"default\""
     );
 }
+
+// 10. RBAC denials (real server: user "bob" has no bindings; fake: deny all).
+fn forbidden(k: &Kubectl, b: &Backend) -> Vec<String> {
+    if let Backend::Fake(api) = b {
+        api.deny("bob", "*", "*");
+    }
+    let ns = &k.ns;
+    let list = k.run(&["--as=bob", "get", "pipelines"]);
+    assert_eq!(list.code, 1);
+    assert_eq!(
+        list.stderr.trim(),
+        format!(
+            "Error from server (Forbidden): pipelines.tekton.dev is forbidden: User \"bob\" cannot list resource \"pipelines\" in API group \"tekton.dev\" in the namespace \"{ns}\""
+        )
+    );
+    let get = k.run(&["--as=bob", "get", "pipeline", "hello"]);
+    assert_eq!(
+        get.stderr.trim(),
+        format!(
+            "Error from server (Forbidden): pipelines.tekton.dev \"hello\" is forbidden: User \"bob\" cannot get resource \"pipelines\" in API group \"tekton.dev\" in the namespace \"{ns}\""
+        )
+    );
+    let status = k.run(&[
+        "--as=bob",
+        "get",
+        "--raw",
+        &format!("/apis/tekton.dev/v1/namespaces/{ns}/pipelines/hello/status"),
+    ]);
+    assert!(
+        status
+            .stderr
+            .contains("cannot get resource \"pipelines/status\" in API group \"tekton.dev\""),
+        "{}",
+        status.stderr
+    );
+    let nss = k.run(&["--as=bob", "get", "namespaces"]);
+    assert_eq!(
+        nss.stderr.trim(),
+        "Error from server (Forbidden): namespaces is forbidden: User \"bob\" cannot list resource \"namespaces\" in API group \"\" at the cluster scope"
+    );
+    vec![
+        format!("list: {}", list.stderr.trim().replace(ns.as_str(), "NS")),
+        format!("get: {}", get.stderr.trim().replace(ns.as_str(), "NS")),
+        format!("namespaces: {}", nss.stderr.trim()),
+    ]
+}
+
+#[test]
+fn kubectl_10_forbidden() {
+    fidelity("forbidden", forbidden);
+}
