@@ -1,5 +1,7 @@
 //! The one integration-test binary: a module per area.
 
+mod cluster_apply;
+mod cluster_env;
 mod conformance;
 mod corpus;
 mod emit;
