@@ -22,8 +22,26 @@ use std::path::{Path, PathBuf};
 pub struct ImportArgs {
     /// Tekton YAML files (v1 or v1beta1, multi-document), directories (every *.yaml/*.yml in them,
     /// sorted), or `-` for stdin
-    #[arg(required = true, value_name = "FILE.yaml|DIR|-")]
+    #[arg(
+        required_unless_present = "from_cluster",
+        value_name = "FILE.yaml|DIR|-"
+    )]
     inputs: Vec<PathBuf>,
+    /// Import live objects from the cluster instead: KIND/NAME, or KIND for every object of that kind in
+    /// the namespace (task, pipeline, pipelinerun/pr, taskrun/tr, stepaction; repeatable). Fields the
+    /// server and Tekton's controllers add are removed first.
+    #[arg(long = "from-cluster", value_name = "KIND[/NAME]")]
+    from_cluster: Vec<String>,
+    /// With --from-cluster KIND: only objects matching this label selector (kubectl's -l syntax)
+    #[arg(
+        short = 'l',
+        long = "selector",
+        value_name = "SELECTOR",
+        requires = "from_cluster"
+    )]
+    selector: Option<String>,
+    #[command(flatten)]
+    cluster: super::cluster::ClusterArgs,
     /// Write one script per input file into DIR (`ci.yaml` → `DIR/ci.rhai`) instead of one script
     /// on stdout
     #[arg(short = 'o', long = "out-dir", value_name = "DIR")]
@@ -45,10 +63,11 @@ struct Input {
     skipped: Vec<Skipped>,
 }
 
-/// A file to read: `-` is stdin.
+/// A file to read: `-` is stdin; `text` is set for objects read from the cluster.
 struct Source {
     path: PathBuf,
     out_name: PathBuf,
+    text: Option<(String, String)>,
 }
 
 /// `ci.yaml` → `ci.rhai`, `v1.2.yml` → `v1.2.rhai`.
@@ -76,6 +95,7 @@ fn walk(dir: &Path, rel: &Path, out: &mut Vec<Source>) -> std::io::Result<()> {
             out.push(Source {
                 out_name: rel.join(rhai_name(&p)),
                 path: p,
+                text: None,
             });
         }
     }
@@ -91,6 +111,7 @@ pub fn run(args: ImportArgs) -> ExitStatus {
             files.push(Source {
                 path: p.clone(),
                 out_name: PathBuf::from("stdin.rhai"),
+                text: None,
             });
         } else if p.is_dir() {
             if let Err(e) = walk(p, Path::new(""), &mut files) {
@@ -101,7 +122,14 @@ pub fn run(args: ImportArgs) -> ExitStatus {
             files.push(Source {
                 out_name: PathBuf::from(rhai_name(p)),
                 path: p.clone(),
+                text: None,
             });
+        }
+    }
+    if !args.from_cluster.is_empty() {
+        match from_cluster(&args) {
+            Ok(source) => files.push(source),
+            Err(status) => return status,
         }
     }
     if files.is_empty() {
@@ -113,7 +141,9 @@ pub fn run(args: ImportArgs) -> ExitStatus {
     let mut warnings = Diagnostics::default();
     let mut inputs = Vec::new();
     for f in &files {
-        let (display, text) = if f.path.as_os_str() == "-" {
+        let (display, text) = if let Some((display, text)) = &f.text {
+            (display.clone(), text.clone())
+        } else if f.path.as_os_str() == "-" {
             let mut t = String::new();
             if let Err(e) = std::io::stdin().read_to_string(&mut t) {
                 eprintln!("error: cannot read stdin: {e}");
@@ -330,4 +360,35 @@ pub fn run(args: ImportArgs) -> ExitStatus {
     } else {
         ExitStatus::Success
     }
+}
+
+/// Reads the `--from-cluster` objects into one in-memory YAML input (`from-cluster.rhai` with -o DIR).
+fn from_cluster(args: &ImportArgs) -> Result<Source, ExitStatus> {
+    use crate::cluster::fetch::FetchRef;
+    let refs = args
+        .from_cluster
+        .iter()
+        .map(|s| FetchRef::parse(s))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| usage_error(&e))?;
+    if args.selector.is_some() && refs.iter().all(|r| r.name.is_some()) {
+        return Err(usage_error(
+            "-l/--selector applies to --from-cluster KIND (all objects of a kind), not to KIND/NAME",
+        ));
+    }
+    let (objects, display) =
+        crate::cluster::fetch_blocking(&args.cluster.connection(), &refs, args.selector.as_deref())
+            .map_err(|e| super::cluster::report_error(&e))?;
+    if objects.is_empty() {
+        eprintln!("warning: {display}: no objects matched --from-cluster");
+    }
+    let text = crate::emit::to_yaml_stream(&objects).map_err(|e| {
+        eprintln!("error: {e}");
+        ExitStatus::Error
+    })?;
+    Ok(Source {
+        path: PathBuf::from("-cluster-"),
+        out_name: PathBuf::from("from-cluster.rhai"),
+        text: Some((display, text)),
+    })
 }

@@ -12,6 +12,7 @@ pub mod applyset;
 pub mod connect;
 pub mod diff;
 pub mod error;
+pub mod fetch;
 pub mod objects;
 pub mod retry;
 
@@ -80,5 +81,22 @@ pub fn diff_blocking(
         let target = connect::connect(conn).await?;
         let (planned, opts) = planned_for(&target)?;
         diff::diff(&target, planned, &opts).await
+    })
+}
+
+/// Connects and reads live objects for `import --from-cluster`; also returns a name for the source
+/// (`cluster <context>/<namespace>`). See [`fetch::fetch`].
+pub fn fetch_blocking(
+    conn: &Connection,
+    refs: &[fetch::FetchRef],
+    selector: Option<&str>,
+) -> Result<(Vec<serde_json::Value>, String), ClusterError> {
+    block_on(Arc::new(AtomicBool::new(false)), async move {
+        let target = connect::connect(conn).await?;
+        let objects = fetch::fetch(&target, refs, selector).await?;
+        Ok((
+            objects,
+            format!("cluster {}/{}", target.context, target.namespace),
+        ))
     })
 }

@@ -2,6 +2,7 @@
 
 mod cluster_apply;
 mod cluster_env;
+mod cluster_import;
 mod conformance;
 mod corpus;
 mod emit;
