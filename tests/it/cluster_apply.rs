@@ -722,3 +722,77 @@ fn applyset_id_matches_kubectl() {
         assert!(err.contains("managed by kubectl/"), "{err}");
     });
 }
+
+#[test]
+fn ctrl_c_finishes_in_flight_objects_and_starts_no_new_ones() {
+    let c = TestCluster::fake();
+    let api = c.fake_api().unwrap();
+    // the Task `say` takes 3 s to apply; Ctrl-C arrives while it is in flight
+    api.fail_next(
+        Matcher {
+            method: Some("PATCH".into()),
+            path_contains: Some("/tasks/say".into()),
+            query_contains: None,
+        },
+        Fault::Delay(std::time::Duration::from_secs(3)),
+        1,
+    );
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_tekscript"))
+        .args([
+            "apply",
+            &script(),
+            "--kubeconfig",
+            c.kubeconfig().to_str().unwrap(),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !api
+        .requests()
+        .iter()
+        .any(|r| r.method == "PATCH" && r.path.ends_with("/tasks/say"))
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "apply never reached the Task"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    let (so, se) = expect(&out, 1);
+    // the in-flight apply finished and is reported; the Pipeline was never sent
+    assert!(so.contains("task.tekton.dev/say created\n"), "{so}");
+    assert!(
+        so.contains("pipeline.tekton.dev/greet not applied\n"),
+        "{so}"
+    );
+    assert!(
+        se.contains("interrupted: finishing the requests in flight"),
+        "{se}"
+    );
+    assert!(
+        se.contains("pipeline.tekton.dev/greet was not applied: interrupted (Ctrl-C)"),
+        "{se}"
+    );
+    assert!(
+        api.object("tekton.dev/v1", "tasks", c.namespace(), "say")
+            .is_some()
+    );
+    assert!(
+        api.object("tekton.dev/v1", "pipelines", c.namespace(), "greet")
+            .is_none()
+    );
+    assert!(
+        !api.requests()
+            .iter()
+            .any(|r| r.path.ends_with("/pipelines/greet")),
+        "nothing was sent for the Pipeline"
+    );
+}
