@@ -6,11 +6,13 @@
 #
 # Idempotent: when both binaries are present it does nothing. Needs root (or sudo) for apt-get.
 # See docs/cluster-testing.md.
-set -euo pipefail
+set -Eeuo pipefail
 
 assets=${TEKSCRIPT_TEST_ASSETS:-${XDG_CACHE_HOME:-$HOME/.cache}/tekscript/test-assets}
 log() { printf '[build] %s\n' "$*" >&2; }
 die() { printf '[build] ERROR: %s\n' "$*" >&2; exit 1; }
+# Any other failing command still says what failed (CI shows this output).
+trap 'die "line $LINENO: command failed (exit $?): $BASH_COMMAND"' ERR
 
 if [ -x "$assets/kube-apiserver" ] && [ -x "$assets/etcd" ]; then
   log "kube-apiserver and etcd already present in $assets; nothing to do"
@@ -37,8 +39,9 @@ export DEBIAN_FRONTEND=noninteractive
 
 log "installing build dependencies (golang-go, etcd-server, rsync, dpkg-dev, reflect2 sources)"
 $sudo apt-get update -qq || die "apt-get update failed"
-$sudo apt-get install -y -qq golang-go etcd-server rsync dpkg-dev golang-github-modern-go-reflect2-dev >/dev/null \
-  || die "apt-get install of the build dependencies failed"
+$sudo apt-get install -y -qq golang-go etcd-server rsync dpkg-dev golang-github-modern-go-reflect2-dev \
+  >"$work/apt.log" 2>&1 \
+  || { tail -20 "$work/apt.log" >&2; die "apt-get install of the build dependencies failed (output above)"; }
 
 # A deb-src twin of the machine's own main Debian source, only for the download; removed afterwards.
 uri=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
