@@ -178,6 +178,17 @@ pub async fn apply(
             ));
         } else {
             let stale = stale_members(target, &planned, &superset, &id).await?;
+            if planned.is_empty() && !stale.is_empty() {
+                // Like kapp's --dangerous-allow-empty-list-of-resources: an empty script is more likely a
+                // mistake (wrong --set, wrong file) than a wish to delete everything.
+                report.prune_skipped = Some(format!(
+                    "the script produces nothing to apply; refusing to prune all {} objects of the ApplySet {} \
+                     (delete them with kubectl if that is what you want)",
+                    stale.len(),
+                    parent.display()
+                ));
+                return Ok(report);
+            }
             for m in stale {
                 if opts.interrupted.load(Ordering::SeqCst) {
                     report.interrupted = true;
@@ -188,7 +199,7 @@ pub async fn apply(
                 report.pruned.push(r);
             }
             let prune_failed = report.pruned.iter().any(|r| r.outcome.is_failure());
-            if !prune_failed && !report.interrupted && recorded_differs(&superset, &new_set) {
+            if !prune_failed && !report.interrupted && superset != new_set {
                 write_parent(target, parent, &new_set, opts.dry_run).await?;
             }
         }
@@ -198,10 +209,6 @@ pub async fn apply(
 
 fn first_line(e: &ClusterError) -> String {
     e.to_string().lines().next().unwrap_or_default().to_string()
-}
-
-fn recorded_differs(a: &Recorded, b: &Recorded) -> bool {
-    a != b
 }
 
 fn union(a: &Option<BTreeSet<String>>, b: &BTreeSet<String>) -> BTreeSet<String> {

@@ -796,3 +796,63 @@ fn ctrl_c_finishes_in_flight_objects_and_starts_no_new_ones() {
         "nothing was sent for the Pipeline"
     );
 }
+
+#[test]
+fn request_timeout_bounds_a_hanging_server() {
+    let c = TestCluster::fake();
+    c.fake_api().unwrap().fail_next(
+        Matcher {
+            method: Some("PATCH".into()),
+            path_contains: Some("/tasks/say".into()),
+            query_contains: None,
+        },
+        Fault::Delay(std::time::Duration::from_secs(30)),
+        1,
+    );
+    let t0 = std::time::Instant::now();
+    let (out, err) = expect(
+        &c.tekscript(&["apply", &script(), "--request-timeout", "1"]),
+        1,
+    );
+    assert!(
+        t0.elapsed() < std::time::Duration::from_secs(15),
+        "bounded by the timeout"
+    );
+    assert!(out.contains("task.tekton.dev/say failed"), "{out}");
+    assert!(
+        err.contains("apply task.tekton.dev/say did not finish within 1s (--request-timeout)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn pruning_everything_needs_a_non_empty_script() {
+    let c = TestCluster::fake();
+    expect(&c.tekscript(&["apply", &script()]), 0);
+    let empty = c.dir().join("empty.rhai");
+    // only a self-contained run: nothing for `apply` to send
+    std::fs::write(
+        &empty,
+        "let t = task(\"x\");\nt.step(\"s\", \"alpine\", \"#!/bin/sh\\ntrue\\n\");\nemit(t.run(#{ embed: true }));\n",
+    )
+    .unwrap();
+    let (_, err) = expect(
+        &c.tekscript(&[
+            "apply",
+            empty.to_str().unwrap(),
+            "--prune",
+            "--applyset",
+            "tekscript-ci",
+        ]),
+        1,
+    );
+    assert!(
+        err.contains("refusing to prune all 3 objects of the ApplySet configmaps/tekscript-ci"),
+        "{err}"
+    );
+    let api = c.fake_api().unwrap();
+    assert!(
+        api.object("tekton.dev/v1", "tasks", c.namespace(), "say")
+            .is_some()
+    );
+}
