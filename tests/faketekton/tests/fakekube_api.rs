@@ -278,3 +278,93 @@ async fn cancel_in_fake_api() {
     );
     assert_eq!(ctl.errors(), Vec::<String>::new());
 }
+
+#[tokio::test]
+async fn pending_unschedulable_timeout_and_on_error_continue() {
+    let env = Env::new();
+    let scenario = Scenario::new()
+        .task(
+            "stuck",
+            TaskScript::new().pod_problem(faketekton::PodProblem::Unschedulable),
+        )
+        .task(
+            "flaky",
+            TaskScript::new().step(StepScript::new("s").exit_code(1)),
+        );
+    let ctl = env.controller(scenario).await;
+    // onError: continue → FailureIgnored, the run still succeeds.
+    let ignored = env
+        .create_run(json!({"pipelineSpec": {"tasks": [
+            {"name": "flaky", "onError": "continue", "taskSpec": {"steps": [{"name": "s", "image": "x"}]}},
+            {"name": "next", "runAfter": ["flaky"], "taskSpec": {"steps": [{"name": "s", "image": "x"}]}}
+        ]}}))
+        .await;
+    let pr = env.finished(&ignored).await;
+    assert_eq!(
+        condition(&pr),
+        (
+            "True".into(),
+            "Succeeded".into(),
+            "Tasks Completed: 2 (Failed: 1 (Ignored: 1), Cancelled 0), Skipped: 0".into()
+        )
+    );
+    let flaky = env.trs().get(&format!("{ignored}-flaky")).await.unwrap();
+    assert_eq!(condition(&flaky).1, "FailureIgnored");
+
+    // Pending until spec.status is cleared, then an unschedulable pod until the pipeline timeout.
+    let body: DynamicObject = serde_json::from_value(json!({
+        "apiVersion": "tekton.dev/v1", "kind": "PipelineRun",
+        "metadata": {"name": "held"},
+        "spec": {"status": "PipelineRunPending", "timeouts": {"pipeline": "400ms"},
+                 "pipelineSpec": {"tasks": [{"name": "stuck", "taskSpec": {"steps": [{"name": "s", "image": "x"}]}}]}}
+    }))
+    .unwrap();
+    env.prs()
+        .create(&PostParams::default(), &body)
+        .await
+        .unwrap();
+    let held = testenv::wait_for(&env.prs(), "held", WAIT, |o| {
+        testenv::succeeded(o).is_some()
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        condition(&held),
+        (
+            "Unknown".into(),
+            "PipelineRunPending".into(),
+            "PipelineRun \"held\" is pending".into()
+        )
+    );
+    assert!(held.data["status"]["startTime"].is_null());
+    env.prs()
+        .patch(
+            "held",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"status": null}})),
+        )
+        .await
+        .unwrap();
+    testenv::wait_for(&env.trs(), "held-stuck", WAIT, |o| {
+        testenv::succeeded(o).is_some_and(|(_, r, _)| r == "ExceededNodeResources")
+    })
+    .await
+    .unwrap();
+    let pods: Api<Pod> = Api::namespaced(env.client.clone(), NS);
+    let pod = pods.get("held-stuck-pod").await.unwrap();
+    assert_eq!(pod.spec.unwrap().node_name, None);
+    assert_eq!(
+        pod.status.unwrap().conditions.unwrap()[0].reason.as_deref(),
+        Some("Unschedulable")
+    );
+    let pr = env.finished("held").await;
+    assert_eq!(
+        condition(&pr),
+        (
+            "False".into(),
+            "PipelineRunTimeout".into(),
+            "PipelineRun \"held\" failed to finish within \"400ms\"".into()
+        )
+    );
+    assert_eq!(ctl.errors(), Vec::<String>::new());
+}
