@@ -119,6 +119,7 @@ on_exit() {
     rm -f "$pidfile"; fi
   # The watchdog ends by itself once the pids file is gone.
   rm -f "$state/pids"
+  log "logs kept in $state (remove it when done)"
 }
 trap on_exit EXIT
 
