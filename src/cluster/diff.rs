@@ -424,10 +424,10 @@ mod tests {
             3,
             "{out}"
         );
-        assert!(out.contains("-  x: "1"\n+  x: "2"\n"), "{out}");
+        assert!(out.contains("-  x: \"1\"\n+  x: \"2\"\n"), "{out}");
         assert!(out.contains("@@ -0,0 +1,3 @@\n+kind: Task\n"), "{out}");
         assert!(out.contains("@@ -1,3 +0,0 @@\n-kind: Task\n"), "{out}");
         let colored = render(&report, true);
-        assert!(colored.contains("\x1b[31m-  x: '1'\x1b[0m"), "{colored}");
+        assert!(colored.contains("\x1b[31m-  x: \"1\"\x1b[0m"), "{colored}");
     }
 }
