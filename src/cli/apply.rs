@@ -2,7 +2,7 @@
 
 use super::cluster::{ApplySetArgs, ClusterArgs, report_error};
 use super::{CompileArgs, ExitStatus, compile_reporting};
-use crate::cluster::{self, ApplyOptions, ObjectResult, Outcome, objects};
+use crate::cluster::{self, ApplyOptions, ObjectResult, Outcome};
 use clap::Args;
 use std::io::Write;
 use std::path::PathBuf;
@@ -42,20 +42,15 @@ pub fn run(args: ApplyArgs) -> ExitStatus {
     let result = cluster::apply_blocking(
         &args.cluster.connection(),
         |target| {
-            let (planned, skip) = objects::plan(
-                compiled.bundle.bundle().objects.iter().map(|o| &o.resource),
-                &target.namespace,
-                target.namespace_explicit,
-            )?;
-            skipped = skip;
-            let parent = args.set.parent(&args.script, &target.namespace)?;
+            let plan = args.set.plan(&compiled, &args.script, target)?;
+            skipped = plan.skipped;
             Ok((
-                planned,
+                plan.planned,
                 ApplyOptions {
                     dry_run,
                     force_conflicts: args.set.force_conflicts,
                     prune: args.set.prune,
-                    parent,
+                    parent: plan.parent,
                     concurrency: args.set.concurrency,
                     interrupted: Default::default(),
                 },

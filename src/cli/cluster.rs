@@ -50,7 +50,33 @@ pub struct ApplySetArgs {
     pub concurrency: usize,
 }
 
+/// What `apply`/`diff` send for a compilation: the planned objects, the ones left out, the ApplySet parent.
+pub struct Plan {
+    pub planned: Vec<crate::cluster::Planned>,
+    pub skipped: Vec<crate::cluster::Skipped>,
+    pub parent: Parent,
+}
+
 impl ApplySetArgs {
+    /// Plans `compiled` for the connected cluster (its namespace, `-n` rules) and picks the ApplySet parent.
+    pub fn plan(
+        &self,
+        compiled: &crate::Compilation,
+        script: &Path,
+        target: &crate::cluster::Target,
+    ) -> Result<Plan, ClusterError> {
+        let (planned, skipped) = crate::cluster::objects::plan(
+            compiled.bundle.bundle().objects.iter().map(|o| &o.resource),
+            &target.namespace,
+            target.namespace_explicit,
+        )?;
+        Ok(Plan {
+            planned,
+            skipped,
+            parent: self.parent(script, &target.namespace)?,
+        })
+    }
+
     pub fn parent(&self, script: &Path, namespace: &str) -> Result<Parent, ClusterError> {
         match &self.applyset {
             Some(spec) => Parent::parse(spec, namespace).map_err(ClusterError::Usage),

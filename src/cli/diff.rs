@@ -3,7 +3,7 @@
 use super::cluster::{ApplySetArgs, ClusterArgs, report_error};
 use super::{Color, CompileArgs, ExitStatus, compile_reporting, write_stdout};
 use crate::cluster::diff::{Change, external_diff_command, render, write_trees};
-use crate::cluster::{self, DiffOptions, objects};
+use crate::cluster::{self, DiffOptions};
 use clap::Args;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -27,19 +27,14 @@ pub fn run(args: DiffArgs) -> ExitStatus {
     };
     let mut skipped = Vec::new();
     let result = cluster::diff_blocking(&args.cluster.connection(), |target| {
-        let (planned, skip) = objects::plan(
-            compiled.bundle.bundle().objects.iter().map(|o| &o.resource),
-            &target.namespace,
-            target.namespace_explicit,
-        )?;
-        skipped = skip;
-        let parent = args.set.parent(&args.script, &target.namespace)?;
+        let plan = args.set.plan(&compiled, &args.script, target)?;
+        skipped = plan.skipped;
         Ok((
-            planned,
+            plan.planned,
             DiffOptions {
                 force_conflicts: args.set.force_conflicts,
                 prune: args.set.prune,
-                parent,
+                parent: plan.parent,
                 concurrency: args.set.concurrency,
             },
         ))

@@ -51,6 +51,15 @@ fn rv(v: &Value) -> String {
         .to_string()
 }
 
+/// Matches the server-side apply PATCH of the object whose path ends like `path` (`/tasks/say`).
+fn patch_of(path: &str) -> Matcher {
+    Matcher {
+        method: Some("PATCH".into()),
+        path_contains: Some(path.into()),
+        query_contains: None,
+    }
+}
+
 fn part_of_id(c: &TestCluster) -> String {
     tekscript::cluster::applyset::Parent::for_script("ci", c.namespace()).id()
 }
@@ -499,11 +508,7 @@ fn server_errors_are_retried_with_backoff() {
     let api = c.fake_api().unwrap();
     // two throttled answers (Retry-After: 1) then success
     api.fail_next(
-        Matcher {
-            method: Some("PATCH".into()),
-            path_contains: Some("/tasks/say".into()),
-            query_contains: None,
-        },
+        patch_of("/tasks/say"),
         Fault::Status {
             code: 429,
             reason: "TooManyRequests".into(),
@@ -514,11 +519,7 @@ fn server_errors_are_retried_with_backoff() {
     );
     // one 500 on the pipeline
     api.fail_next(
-        Matcher {
-            method: Some("PATCH".into()),
-            path_contains: Some("/pipelines/greet".into()),
-            query_contains: None,
-        },
+        patch_of("/pipelines/greet"),
         Fault::Status {
             code: 500,
             reason: "InternalError".into(),
@@ -554,11 +555,7 @@ fn server_errors_are_retried_with_backoff() {
     // a 4xx is never retried; a persistent 503 gives up after 5 attempts
     api.clear_requests();
     api.fail_next(
-        Matcher {
-            method: Some("PATCH".into()),
-            path_contains: Some("/tasks/lint".into()),
-            query_contains: None,
-        },
+        patch_of("/tasks/lint"),
         Fault::Status {
             code: 503,
             reason: "ServiceUnavailable".into(),
@@ -588,15 +585,7 @@ fn server_errors_are_retried_with_backoff() {
 fn dropped_connections_are_retried() {
     let c = TestCluster::fake();
     let api = c.fake_api().unwrap();
-    api.fail_next(
-        Matcher {
-            method: Some("PATCH".into()),
-            path_contains: Some("/tasks/say".into()),
-            query_contains: None,
-        },
-        Fault::DropConnection,
-        1,
-    );
+    api.fail_next(patch_of("/tasks/say"), Fault::DropConnection, 1);
     let (out, err) = expect(&c.tekscript(&["apply", &script()]), 0);
     assert!(out.contains("task.tekton.dev/say created"), "{out}");
     assert!(err.contains("retrying in"), "{err}");
@@ -729,11 +718,7 @@ fn ctrl_c_finishes_in_flight_objects_and_starts_no_new_ones() {
     let api = c.fake_api().unwrap();
     // the Task `say` takes 3 s to apply; Ctrl-C arrives while it is in flight
     api.fail_next(
-        Matcher {
-            method: Some("PATCH".into()),
-            path_contains: Some("/tasks/say".into()),
-            query_contains: None,
-        },
+        patch_of("/tasks/say"),
         Fault::Delay(std::time::Duration::from_secs(3)),
         1,
     );
@@ -801,11 +786,7 @@ fn ctrl_c_finishes_in_flight_objects_and_starts_no_new_ones() {
 fn request_timeout_bounds_a_hanging_server() {
     let c = TestCluster::fake();
     c.fake_api().unwrap().fail_next(
-        Matcher {
-            method: Some("PATCH".into()),
-            path_contains: Some("/tasks/say".into()),
-            query_contains: None,
-        },
+        patch_of("/tasks/say"),
         Fault::Delay(std::time::Duration::from_secs(30)),
         1,
     );
