@@ -6,11 +6,14 @@
 
 mod apply;
 mod build;
+mod cancel;
 mod check;
 mod cluster;
 mod diff;
 mod explain;
 mod import;
+mod logs;
+mod run;
 
 use crate::Options;
 use crate::diag::render::Format;
@@ -69,6 +72,12 @@ enum Command {
     Diff(diff::DiffArgs),
     /// Server-side apply the script's Tasks, StepActions and Pipelines to the cluster (with --prune)
     Apply(apply::ApplyArgs),
+    /// Apply what a run needs, start a PipelineRun, stream its step logs and exit with its result
+    Run(run::RunArgs),
+    /// Print the step logs of a PipelineRun (-f: follow a running one)
+    Logs(logs::LogsArgs),
+    /// Cancel a running PipelineRun
+    Cancel(cancel::CancelArgs),
 }
 
 /// Inputs and output options shared by the commands that compile a script.
@@ -175,6 +184,9 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Import(a) => import::run(a),
         Command::Diff(a) => diff::run(a),
         Command::Apply(a) => apply::run(a),
+        Command::Run(a) => run::run(a),
+        Command::Logs(a) => logs::run(a),
+        Command::Cancel(a) => cancel::run(a),
     }
 }
 

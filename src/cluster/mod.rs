@@ -13,14 +13,18 @@ pub mod connect;
 pub mod diff;
 pub mod error;
 pub mod fetch;
+pub mod follow;
 pub mod objects;
 pub mod retry;
+pub mod run;
 
 pub use apply::{ApplyOptions, ApplyReport, ObjectResult, Outcome};
 pub use connect::{Connection, FIELD_MANAGER, Target};
 pub use diff::{Change, DiffOptions, DiffReport};
 pub use error::ClusterError;
+pub use follow::{FollowEvent, FollowOptions, OnInterrupt, Summary, TaskState};
 pub use objects::{Planned, Skipped};
+pub use run::{CancelMode, RunOutcome, RunPlan, RunRequest};
 
 use std::future::Future;
 use std::sync::Arc;
@@ -32,10 +36,30 @@ pub fn block_on<F, T>(interrupted: Arc<AtomicBool>, f: F) -> Result<T, ClusterEr
 where
     F: Future<Output = Result<T, ClusterError>>,
 {
+    block_on_with(
+        interrupted,
+        None,
+        "interrupted: finishing the requests in flight, starting no new ones (Ctrl-C again to quit now)",
+        f,
+    )
+}
+
+/// [`block_on`] with a say in what the first Ctrl-C does: `notify` is woken too (for code that waits,
+/// e.g. `run` cancelling its PipelineRun), and `message` is printed. The second Ctrl-C exits with 130.
+pub fn block_on_with<F, T>(
+    interrupted: Arc<AtomicBool>,
+    notify: Option<Arc<tokio::sync::Notify>>,
+    message: &str,
+    f: F,
+) -> Result<T, ClusterError>
+where
+    F: Future<Output = Result<T, ClusterError>>,
+{
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| ClusterError::BadConfig(format!("cannot start the async runtime: {e}")))?;
+    let message = message.to_string();
     rt.block_on(async move {
         let flag = interrupted.clone();
         let watcher = tokio::spawn(async move {
@@ -43,9 +67,12 @@ where
                 return;
             }
             flag.store(true, Ordering::SeqCst);
-            eprintln!(
-                "interrupted: finishing the requests in flight, starting no new ones (Ctrl-C again to quit now)"
-            );
+            if let Some(n) = &notify {
+                n.notify_one();
+            }
+            if !message.is_empty() {
+                eprintln!("{message}");
+            }
             if tokio::signal::ctrl_c().await.is_ok() {
                 eprintln!("interrupted twice: quitting without waiting");
                 std::process::exit(130);

@@ -3,6 +3,7 @@
 mod cluster_apply;
 mod cluster_env;
 mod cluster_import;
+mod cluster_run;
 mod conformance;
 mod corpus;
 mod emit;
