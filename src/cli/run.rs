@@ -268,6 +268,8 @@ pub(super) struct Renderer {
     drawn: usize,
     run_reason: String,
     started: Instant,
+    /// The last status line printed per task (the same line is not printed twice in a row).
+    last_line: std::collections::HashMap<String, String>,
 }
 
 impl Renderer {
@@ -291,6 +293,7 @@ impl Renderer {
             drawn: 0,
             run_reason: String::new(),
             started: Instant::now(),
+            last_line: Default::default(),
         }
     }
 
@@ -405,8 +408,9 @@ impl Renderer {
                 if self.live {
                     self.clear();
                     self.draw();
-                } else {
+                } else if self.last_line.get(&task) != Some(&text) {
                     self.status(&text);
+                    self.last_line.insert(task, text);
                 }
             }
             FollowEvent::Pod {

@@ -1062,13 +1062,20 @@ impl<'a> Follower<'a> {
                             })
                         })
                     });
+                    // only a step that failed on its own: not one killed by a cancel or a timeout, nor a
+                    // pod that never started
+                    let failed_step = failed_step.filter(|_| {
+                        state == TaskState::Failed
+                            && pod_problem.is_none()
+                            && !reason.contains("Image")
+                    });
                     TaskSummary {
                         state,
                         reason,
                         message,
                         duration: between(&st["startTime"], &st["completionTime"]),
                         attempts: 1 + st["retriesStatus"].as_array().map_or(0, Vec::len) as u32,
-                        failed_step: failed_step.filter(|_| state != TaskState::Succeeded),
+                        failed_step,
                         pod_problem,
                         name,
                         finally,

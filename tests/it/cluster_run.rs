@@ -991,5 +991,20 @@ fn status_lines_are_timestamped_by_default_when_not_a_terminal() {
     }
     let plain = strip_timestamps(&d.stderr);
     assert!(plain.contains("\ntask build: running\n"), "{plain}");
+    // no status line twice in a row
+    let lines: Vec<&str> = plain.lines().collect();
+    assert!(lines.windows(2).all(|w| w[0] != w[1]), "{plain}");
+
+    // the live view (forced: stderr is a pipe here) redraws in place and ends with the same summary
+    let d = spawn(&c, &["run", &script, "--timeout", "40s", "--view", "live"]).wait();
+    assert_eq!(d.code, Some(0), "{}", d.stderr);
+    assert!(d.stderr.contains("\x1b[J"), "{}", d.stderr);
+    assert!(d.stderr.contains("  ✓ build"), "{}", d.stderr);
+    assert!(
+        d.stderr.contains("results:\n  digest: sha256:feed\n"),
+        "{}",
+        d.stderr
+    );
+    assert_eq!(lines_of(&d, "[report/report] "), ["all good"]);
     tk.stop();
 }
