@@ -1,6 +1,7 @@
 //! Everything that talks to a Kubernetes cluster: connecting like kubectl, `diff`, `apply` (with ApplySet
-//! prune). The only module that uses kube and tokio; the rest of tekscript is synchronous and calls the
-//! blocking entry points here with validated objects.
+//! prune), `run`/`logs`/`cancel` (starting and following PipelineRuns), and reading live objects for
+//! `import --from-cluster`. The only module that uses kube and tokio; the rest of tekscript is synchronous
+//! and calls the blocking entry points here with validated objects.
 //!
 //! Flow of `apply`: [`objects::plan`] turns compiled objects into apply intents in dependency order →
 //! [`connect::connect`] → discovery check (is Tekton served?) → ApplySet parent recorded with the superset
