@@ -176,6 +176,26 @@ fn first_apply_then_noop_then_change_then_prune() {
             .filter(|d| !d.contains("generateName"))
             .collect();
         std::fs::write(&built, named.join("---\n")).unwrap();
+        // every object reads back through kubectl exactly as built: same spec, same labels plus the ApplySet's
+        for doc in tekscript::emit::parse_documents(&named.join("---\n")).unwrap() {
+            let kind = doc["kind"].as_str().unwrap().to_lowercase();
+            let name = doc["metadata"]["name"].as_str().unwrap();
+            let live = get(c, &format!("{kind}s.tekton.dev"), name).expect("applied");
+            assert_eq!(
+                live["spec"], doc["spec"],
+                "{kind}/{name} spec as kubectl reads it"
+            );
+            let mut labels = doc["metadata"]["labels"]
+                .as_object()
+                .cloned()
+                .unwrap_or_default();
+            labels.insert("applyset.kubernetes.io/part-of".into(), id.clone().into());
+            assert_eq!(
+                live["metadata"]["labels"],
+                Value::Object(labels),
+                "{kind}/{name} labels"
+            );
+        }
         let kd = c.kubectl(&[
             // kubectl's own field manager: it would co-own the same values, so nothing changes
             "diff",
