@@ -808,6 +808,38 @@ fn between(start: &Value, end: &Value) -> Option<Duration> {
 }
 
 impl<'a> Follower<'a> {
+    /// A follower with nothing seen yet; `spawn_readers: false` only reads what exists (for `logs` without -f).
+    fn new(
+        target: &'a Target,
+        streams: &'a Target,
+        ns: &str,
+        name: &str,
+        tx: mpsc::UnboundedSender<Msg>,
+        run_done: watch::Sender<bool>,
+        spawn_readers: bool,
+    ) -> Self {
+        Follower {
+            target,
+            streams,
+            ns: ns.to_string(),
+            name: name.to_string(),
+            tx,
+            run: None,
+            taskruns: BTreeMap::new(),
+            pods: HashMap::new(),
+            readers: HashMap::new(),
+            followed: BTreeSet::new(),
+            active: BTreeSet::new(),
+            shown_tasks: HashMap::new(),
+            shown_pods: HashMap::new(),
+            pod_problems: HashMap::new(),
+            shown_run: None,
+            run_done,
+            handles: Vec::new(),
+            spawn_readers,
+        }
+    }
+
     fn is_finally(&self, task: &str) -> bool {
         self.run
             .as_ref()
@@ -1198,26 +1230,7 @@ pub async fn follow(
     let deadline = opts.timeout.map(|t| started + t);
     let (tx, mut rx) = mpsc::unbounded_channel();
     let (run_done, _) = watch::channel(false);
-    let mut f = Follower {
-        target,
-        streams,
-        ns: ns.to_string(),
-        name: name.to_string(),
-        tx,
-        run: None,
-        taskruns: BTreeMap::new(),
-        pods: HashMap::new(),
-        readers: HashMap::new(),
-        followed: BTreeSet::new(),
-        active: BTreeSet::new(),
-        shown_tasks: HashMap::new(),
-        shown_pods: HashMap::new(),
-        pod_problems: HashMap::new(),
-        shown_run: None,
-        run_done,
-        handles: Vec::new(),
-        spawn_readers: true,
-    };
+    let mut f = Follower::new(target, streams, ns, name, tx, run_done, true);
     let result = follow_inner(&mut f, &mut rx, opts, interrupt, deadline, emit).await;
     for h in &f.handles {
         h.abort();
@@ -1331,26 +1344,7 @@ pub async fn dump(
 ) -> Result<Summary, ClusterError> {
     let (tx, _rx) = mpsc::unbounded_channel();
     let (run_done, _) = watch::channel(true);
-    let mut f = Follower {
-        target,
-        streams,
-        ns: ns.to_string(),
-        name: name.to_string(),
-        tx,
-        run: None,
-        taskruns: BTreeMap::new(),
-        pods: HashMap::new(),
-        readers: HashMap::new(),
-        followed: BTreeSet::new(),
-        active: BTreeSet::new(),
-        shown_tasks: HashMap::new(),
-        shown_pods: HashMap::new(),
-        pod_problems: HashMap::new(),
-        shown_run: None,
-        run_done,
-        handles: Vec::new(),
-        spawn_readers: false,
-    };
+    let mut f = Follower::new(target, streams, ns, name, tx, run_done, false);
     // Every TaskRun counts as finished here: print what there is.
     f.refresh(&mut |_| {}).await?;
     let order = f.run.as_ref().map(pipeline_order).unwrap_or_default();
