@@ -7,7 +7,7 @@ use super::apply::{member_set, read_parent, stale_members};
 use super::applyset::Recorded;
 use super::connect::{FIELD_MANAGER, Target, check_served};
 use super::error::ClusterError;
-use super::objects::{Planned, file_name};
+use super::objects::{Planned, file_name, needed_kinds};
 use super::retry::with_retry;
 use crate::emit;
 use futures::StreamExt;
@@ -68,7 +68,7 @@ pub async fn diff(
     mut planned: Vec<Planned>,
     opts: &DiffOptions,
 ) -> Result<DiffReport, ClusterError> {
-    check_served(target, &needed_kinds_of(&planned)).await?;
+    check_served(target, &needed_kinds(&planned)).await?;
     let recorded = read_parent(target, &opts.parent).await?;
     let id = opts.parent.id();
     for p in &mut planned {
@@ -102,10 +102,6 @@ pub async fn diff(
         }
     }
     Ok(report)
-}
-
-fn needed_kinds_of(planned: &[Planned]) -> Vec<(String, String, String)> {
-    super::objects::needed_kinds(planned)
 }
 
 async fn diff_one(
