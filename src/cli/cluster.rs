@@ -39,7 +39,7 @@ pub struct ApplySetArgs {
     #[arg(long)]
     pub prune: bool,
     /// The ApplySet parent recording what this script applied: [configmaps/|secrets/]NAME
-    /// (default: configmaps/tekscript-<script file name>)
+    /// (default: configmaps/tekscript-<script file name>); `none`: apply without recording (no --prune)
     #[arg(long, value_name = "PARENT")]
     pub applyset: Option<String>,
     /// Take ownership of fields other field managers own, instead of failing with a conflict
@@ -54,7 +54,7 @@ pub struct ApplySetArgs {
 pub struct Plan {
     pub planned: Vec<crate::cluster::Planned>,
     pub skipped: Vec<crate::cluster::Skipped>,
-    pub parent: Parent,
+    pub parent: Option<Parent>,
 }
 
 impl ApplySetArgs {
@@ -77,15 +77,22 @@ impl ApplySetArgs {
         })
     }
 
-    pub fn parent(&self, script: &Path, namespace: &str) -> Result<Parent, ClusterError> {
-        match &self.applyset {
-            Some(spec) => Parent::parse(spec, namespace).map_err(ClusterError::Usage),
+    pub fn parent(&self, script: &Path, namespace: &str) -> Result<Option<Parent>, ClusterError> {
+        match self.applyset.as_deref() {
+            Some("none") if self.prune => Err(ClusterError::Usage(
+                "--prune needs an ApplySet to know what was applied before; drop `--applyset none`"
+                    .into(),
+            )),
+            Some("none") => Ok(None),
+            Some(spec) => Parent::parse(spec, namespace)
+                .map(Some)
+                .map_err(ClusterError::Usage),
             None => {
                 let stem = script
                     .file_stem()
                     .map(|s| s.to_string_lossy().into_owned())
                     .unwrap_or_default();
-                Ok(Parent::for_script(&stem, namespace))
+                Ok(Some(Parent::for_script(&stem, namespace)))
             }
         }
     }

@@ -19,7 +19,8 @@ pub struct ApplyOptions {
     pub dry_run: bool,
     pub force_conflicts: bool,
     pub prune: bool,
-    pub parent: Parent,
+    /// Where the ApplySet is recorded; `None` (`--applyset none`) applies without one (no `--prune` then).
+    pub parent: Option<Parent>,
     /// Requests in flight at once.
     pub concurrency: usize,
     /// Set by Ctrl-C: start nothing new, finish what is in flight.
@@ -98,28 +99,16 @@ pub async fn apply(
     on_result: &mut (dyn FnMut(&ObjectResult) + Send),
 ) -> Result<ApplyReport, ClusterError> {
     check_served(target, &needed_kinds(&planned)).await?;
-    let parent = &opts.parent;
-    let recorded = read_parent(target, parent).await?;
-    let id = parent.id();
-    for p in &mut planned {
-        p.label_part_of(&id);
+    if opts.prune && opts.parent.is_none() {
+        return Err(ClusterError::Usage(
+            "--prune needs an ApplySet to know what was applied before; drop `--applyset none`"
+                .into(),
+        ));
     }
-    let new_set = member_set(&planned, parent);
-    let superset = Recorded {
-        group_kinds: union(
-            &recorded.as_ref().map(|r| r.group_kinds.clone()),
-            &new_set.group_kinds,
-        ),
-        namespaces: union(
-            &recorded.as_ref().map(|r| r.namespaces.clone()),
-            &new_set.namespaces,
-        ),
+    let set = match &opts.parent {
+        Some(parent) => Some(record_superset(target, parent, &mut planned, opts.dry_run).await?),
+        None => None,
     };
-    // Record the superset before touching members, so a failure midway never orphans an object.
-    let parent_needed = !planned.is_empty() || recorded.is_some();
-    if parent_needed && recorded.as_ref() != Some(&superset) {
-        write_parent(target, parent, &superset, opts.dry_run).await?;
-    }
 
     let mut report = ApplyReport::default();
     let fatal = Arc::new(std::sync::Mutex::new(None::<ClusterError>));
@@ -163,7 +152,13 @@ pub async fn apply(
     }
     report.interrupted = opts.interrupted.load(Ordering::SeqCst);
 
-    if opts.prune {
+    if let (true, Some(set)) = (opts.prune, set) {
+        let SetState {
+            parent,
+            id,
+            new_set,
+            superset,
+        } = set;
         let failures = report
             .applied
             .iter()
@@ -205,6 +200,50 @@ pub async fn apply(
         }
     }
     Ok(report)
+}
+
+/// The ApplySet of one apply: its parent and id, the set the script produces, and what was recorded.
+struct SetState<'p> {
+    parent: &'p Parent,
+    id: String,
+    new_set: Recorded,
+    superset: Recorded,
+}
+
+/// Reads the parent, labels the planned objects as members, and records the union of the old and new
+/// kinds and namespaces before any member is written, so a failure midway never orphans an object.
+async fn record_superset<'p>(
+    target: &Target,
+    parent: &'p Parent,
+    planned: &mut [Planned],
+    dry_run: bool,
+) -> Result<SetState<'p>, ClusterError> {
+    let recorded = read_parent(target, parent).await?;
+    let id = parent.id();
+    for p in planned.iter_mut() {
+        p.label_part_of(&id);
+    }
+    let new_set = member_set(planned, parent);
+    let superset = Recorded {
+        group_kinds: union(
+            &recorded.as_ref().map(|r| r.group_kinds.clone()),
+            &new_set.group_kinds,
+        ),
+        namespaces: union(
+            &recorded.as_ref().map(|r| r.namespaces.clone()),
+            &new_set.namespaces,
+        ),
+    };
+    let parent_needed = !planned.is_empty() || recorded.is_some();
+    if parent_needed && recorded.as_ref() != Some(&superset) {
+        write_parent(target, parent, &superset, dry_run).await?;
+    }
+    Ok(SetState {
+        parent,
+        id,
+        new_set,
+        superset,
+    })
 }
 
 fn first_line(e: &ClusterError) -> String {

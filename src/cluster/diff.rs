@@ -21,7 +21,8 @@ use std::path::{Path, PathBuf};
 pub struct DiffOptions {
     pub force_conflicts: bool,
     pub prune: bool,
-    pub parent: super::applyset::Parent,
+    /// The ApplySet (for its membership label and `--prune`); `None` with `--applyset none`.
+    pub parent: Option<super::applyset::Parent>,
     pub concurrency: usize,
 }
 
@@ -69,10 +70,20 @@ pub async fn diff(
     opts: &DiffOptions,
 ) -> Result<DiffReport, ClusterError> {
     check_served(target, &needed_kinds(&planned)).await?;
-    let recorded = read_parent(target, &opts.parent).await?;
-    let id = opts.parent.id();
-    for p in &mut planned {
-        p.label_part_of(&id);
+    if opts.prune && opts.parent.is_none() {
+        return Err(ClusterError::Usage(
+            "--prune needs an ApplySet to know what was applied before; drop `--applyset none`"
+                .into(),
+        ));
+    }
+    let (recorded, id) = match &opts.parent {
+        Some(parent) => (read_parent(target, parent).await?, Some(parent.id())),
+        None => (None, None),
+    };
+    if let Some(id) = &id {
+        for p in &mut planned {
+            p.label_part_of(id);
+        }
     }
     let mut report = DiffReport::default();
     let mut results = futures::stream::iter(planned.iter().map(|p| diff_one(target, p, opts)))
@@ -85,11 +96,11 @@ pub async fn diff(
         }
     }
     drop(results);
-    if opts.prune {
+    if let (true, Some(parent), Some(id)) = (opts.prune, &opts.parent, &id) {
         let mut set = recorded.unwrap_or_else(Recorded::default);
-        let new = member_set(&planned, &opts.parent);
+        let new = member_set(&planned, parent);
         set.namespaces.extend(new.namespaces);
-        for m in stale_members(target, &planned, &set, &id).await? {
+        for m in stale_members(target, &planned, &set, id).await? {
             report.objects.push(ObjectDiff {
                 display: m.display(),
                 namespace: m.namespace.clone(),

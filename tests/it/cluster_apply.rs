@@ -857,3 +857,37 @@ fn pruning_everything_needs_a_non_empty_script() {
             .is_some()
     );
 }
+
+#[test]
+fn applyset_none_applies_without_recording() {
+    let c = TestCluster::fake();
+    let (out, _) = expect(&c.tekscript(&["apply", &script(), "--applyset", "none"]), 0);
+    assert!(out.contains("task.tekton.dev/say created"), "{out}");
+    let api = c.fake_api().unwrap();
+    let say = api
+        .object("tekton.dev/v1", "tasks", c.namespace(), "say")
+        .unwrap();
+    assert!(
+        say["metadata"]["labels"]
+            .get("applyset.kubernetes.io/part-of")
+            .is_none(),
+        "{say}"
+    );
+    assert!(
+        api.object("v1", "configmaps", c.namespace(), "tekscript-ci")
+            .is_none()
+    );
+    assert!(
+        !api.requests()
+            .iter()
+            .any(|r| r.path.contains("/configmaps")),
+        "no ApplySet parent read or written"
+    );
+    let (diff, _) = expect(&c.tekscript(&["diff", &script(), "--applyset", "none"]), 0);
+    assert_eq!(diff, "");
+    let (_, err) = expect(
+        &c.tekscript(&["apply", &script(), "--applyset", "none", "--prune"]),
+        1,
+    );
+    assert!(err.contains("--prune needs an ApplySet"), "{err}");
+}
