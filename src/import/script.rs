@@ -1666,27 +1666,11 @@ impl<'a> Gen<'a> {
             ..Ctx::default()
         };
         for p in &spec.params {
-            let h = self.handle(names.fresh(&p.name, "param", "param"));
-            let mut args = vec![dqe(&p.name)];
-            let o = self.param_opts(p);
-            if !o.is_empty() {
-                args.push(E::Map(o));
-            }
-            head.push(Stmt::Handle(h.clone(), call(format!("{var}.param"), args)));
+            let h = self.declare_param(var, p, &mut names, &mut head);
             ctx.params.entry(p.name.clone()).or_insert(h);
         }
         for w in &spec.workspaces {
-            let h = self.handle(names.fresh(&w.name, "workspace", "ws"));
-            let mut m = obj(&json(w));
-            m.shift_remove("name");
-            let mut args = vec![dqe(&w.name)];
-            if !m.is_empty() {
-                args.push(E::Map(self.map_entries(&m, &empty, false)));
-            }
-            head.push(Stmt::Handle(
-                h.clone(),
-                call(format!("{var}.workspace"), args),
-            ));
+            let h = self.declare_workspace(var, &w.name, w, &mut names, &mut head);
             ctx.workspaces.entry(w.name.clone()).or_insert(h);
         }
         for r in &spec.results {
@@ -1759,6 +1743,47 @@ impl<'a> Gen<'a> {
 
     /// The options of a param declaration (`type` only where it was written, or where the
     /// script's inference would differ from Tekton's).
+    /// `let <handle> = <var>.param("name", #{..});` for a Task's or Pipeline's param; returns the handle.
+    fn declare_param(
+        &self,
+        var: &str,
+        p: &ParamSpec,
+        names: &mut Names,
+        head: &mut Vec<Stmt>,
+    ) -> H {
+        let h = self.handle(names.fresh(&p.name, "param", "param"));
+        let mut args = vec![dqe(&p.name)];
+        let o = self.param_opts(p);
+        if !o.is_empty() {
+            args.push(E::Map(o));
+        }
+        head.push(Stmt::Handle(h.clone(), call(format!("{var}.param"), args)));
+        h
+    }
+
+    /// `let <handle> = <var>.workspace("name", #{..});` for a Task's or Pipeline's workspace declaration.
+    fn declare_workspace<T: serde::Serialize>(
+        &self,
+        var: &str,
+        name: &str,
+        decl: &T,
+        names: &mut Names,
+        head: &mut Vec<Stmt>,
+    ) -> H {
+        let h = self.handle(names.fresh(name, "workspace", "ws"));
+        let mut m = obj(&json(decl));
+        m.shift_remove("name");
+        let mut args = vec![dqe(name)];
+        if !m.is_empty() {
+            args.push(E::Map(self.map_entries(&m, &Ctx::default(), false)));
+        }
+        head.push(Stmt::Handle(
+            h.clone(),
+            call(format!("{var}.workspace"), args),
+        ));
+        h
+    }
+
     fn param_opts(&self, p: &ParamSpec) -> Vec<(String, E)> {
         let empty = Ctx::default();
         let mut o = Vec::new();
@@ -1998,27 +2023,11 @@ impl<'a> Gen<'a> {
         let mut head = vec![Stmt::Let(var.to_string(), call("pipeline", args))];
         let mut ctx = Ctx::default();
         for p in &spec.params {
-            let h = self.handle(names.fresh(&p.name, "param", "param"));
-            let mut args = vec![dqe(&p.name)];
-            let o = self.param_opts(p);
-            if !o.is_empty() {
-                args.push(E::Map(o));
-            }
-            head.push(Stmt::Handle(h.clone(), call(format!("{var}.param"), args)));
+            let h = self.declare_param(var, p, &mut names, &mut head);
             ctx.params.entry(p.name.clone()).or_insert(h);
         }
         for w in &spec.workspaces {
-            let h = self.handle(names.fresh(&w.name, "workspace", "ws"));
-            let mut m = obj(&json(w));
-            m.shift_remove("name");
-            let mut args = vec![dqe(&w.name)];
-            if !m.is_empty() {
-                args.push(E::Map(self.map_entries(&m, &empty, false)));
-            }
-            head.push(Stmt::Handle(
-                h.clone(),
-                call(format!("{var}.workspace"), args),
-            ));
+            let h = self.declare_workspace(var, &w.name, w, &mut names, &mut head);
             ctx.pworkspaces.entry(w.name.clone()).or_insert(h);
         }
         // handles for the pipeline tasks, in order
