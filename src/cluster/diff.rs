@@ -7,7 +7,7 @@ use super::apply::{member_set, read_parent, stale_members};
 use super::applyset::Recorded;
 use super::connect::{FIELD_MANAGER, Target, check_served};
 use super::error::ClusterError;
-use super::objects::{Planned, file_name, needed_kinds};
+use super::objects::{Planned, SERVER_METADATA, drop_fields, file_name, needed_kinds};
 use super::retry::with_retry;
 use crate::emit;
 use futures::StreamExt;
@@ -173,26 +173,11 @@ async fn diff_one(
     })
 }
 
-/// The object as compared and shown: without `managedFields`, server-set metadata (`uid`,
-/// `resourceVersion`, `generation`, `creationTimestamp`, `selfLink`) and `status`; keys sorted; Secret
-/// values masked like kubectl (`***`).
+/// The object as compared and shown: keys sorted, without `status` and the metadata the server sets
+/// ([`SERVER_METADATA`]). Secret values are masked separately, for display ([`mask_secrets`]).
 pub fn comparable(obj: &Value) -> Value {
     let mut v = sort_keys(obj);
-    if let Some(o) = v.as_object_mut() {
-        o.shift_remove("status");
-        if let Some(Value::Object(m)) = o.get_mut("metadata") {
-            for k in [
-                "managedFields",
-                "uid",
-                "resourceVersion",
-                "generation",
-                "creationTimestamp",
-                "selfLink",
-            ] {
-                m.shift_remove(k);
-            }
-        }
-    }
+    drop_fields(&mut v, &SERVER_METADATA);
     v
 }
 

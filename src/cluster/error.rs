@@ -53,8 +53,6 @@ pub enum ClusterError {
     },
     /// Usage problems found before talking to the cluster (e.g. namespace mismatch).
     Usage(String),
-    /// Ctrl-C.
-    Interrupted,
 }
 
 impl ClusterError {
@@ -127,7 +125,6 @@ impl ClusterError {
                 | ClusterError::Unauthorized { .. }
                 | ClusterError::TektonMissing { .. }
                 | ClusterError::NamespaceMissing(_)
-                | ClusterError::Interrupted
         )
     }
 }
@@ -240,7 +237,6 @@ impl fmt::Display for ClusterError {
                 "{verb} {what} did not finish within {secs}s (--request-timeout)"
             ),
             ClusterError::Usage(m) => write!(f, "{m}"),
-            ClusterError::Interrupted => write!(f, "interrupted"),
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use super::connect::{Target, check_served};
 use super::error::ClusterError;
-use super::objects::{api_resource, display, plural_of};
+use super::objects::{SERVER_METADATA, api_resource, display, drop_fields, plural_of};
 use super::retry::with_retry;
 use kube::Api;
 use kube::api::{DynamicObject, ListParams};
@@ -123,23 +123,10 @@ pub async fn fetch(
 /// `finalizers`, `namespace`); kubectl's last-applied annotation; labels Tekton's controller puts on runs
 /// (`tekton.dev/*`, `app.kubernetes.io/managed-by: tekton-pipelines`) and ApplySet membership labels.
 pub fn strip_server_fields(mut v: Value) -> Value {
-    if let Some(o) = v.as_object_mut() {
-        o.shift_remove("status");
-    }
+    let extra = ["ownerReferences", "finalizers", "namespace"];
+    let keys: Vec<&str> = SERVER_METADATA.iter().copied().chain(extra).collect();
+    drop_fields(&mut v, &keys);
     if let Some(Value::Object(m)) = v.get_mut("metadata") {
-        for k in [
-            "uid",
-            "resourceVersion",
-            "generation",
-            "creationTimestamp",
-            "managedFields",
-            "selfLink",
-            "ownerReferences",
-            "finalizers",
-            "namespace",
-        ] {
-            m.shift_remove(k);
-        }
         let mut drop_empty = Vec::new();
         if let Some(Value::Object(a)) = m.get_mut("annotations") {
             a.shift_remove("kubectl.kubernetes.io/last-applied-configuration");

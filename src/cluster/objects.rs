@@ -33,12 +33,6 @@ impl Planned {
         self.api_version.split_once('/').map_or("", |(g, _)| g)
     }
 
-    pub fn version(&self) -> &str {
-        self.api_version
-            .split_once('/')
-            .map_or(self.api_version.as_str(), |(_, v)| v)
-    }
-
     pub fn api_resource(&self) -> ApiResource {
         api_resource(&self.api_version, &self.kind, &self.plural)
     }
@@ -68,6 +62,29 @@ impl Planned {
             .or_insert_with(|| serde_json::Value::Object(Default::default()));
         if let Some(l) = labels.as_object_mut() {
             l.insert(LABEL_PART_OF.into(), id.into());
+        }
+    }
+}
+
+/// `metadata` fields the API server sets on every object (never part of what a script says).
+pub const SERVER_METADATA: [&str; 6] = [
+    "managedFields",
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "selfLink",
+];
+
+/// Removes `status` and the given `metadata` keys, keeping the order of the rest (serde_json's plain
+/// `remove` swaps the last key into the hole under `preserve_order`).
+pub fn drop_fields(v: &mut serde_json::Value, metadata_keys: &[&str]) {
+    if let Some(o) = v.as_object_mut() {
+        o.shift_remove("status");
+        if let Some(serde_json::Value::Object(m)) = o.get_mut("metadata") {
+            for k in metadata_keys {
+                m.shift_remove(*k);
+            }
         }
     }
 }
