@@ -59,14 +59,14 @@ pub async fn connect(conn: &Connection) -> Result<Target, ClusterError> {
     let (mut config, context) = if let Some(path) = &conn.kubeconfig {
         let kc = Kubeconfig::read_from(path)
             .map_err(|e| ClusterError::BadConfig(format!("{}: {e}", path.display())))?;
-        let context = context_name(&kc, conn.context.as_deref());
+        let context = context_name(&kc, conn.context.as_deref(), &path.display().to_string())?;
         let config = Config::from_custom_kubeconfig(kc, &options)
             .await
             .map_err(|e| ClusterError::BadConfig(format!("{}: {e}", path.display())))?;
         (config, context)
     } else if kubeconfig_exists() {
         let kc = Kubeconfig::read().map_err(|e| ClusterError::BadConfig(e.to_string()))?;
-        let context = context_name(&kc, conn.context.as_deref());
+        let context = context_name(&kc, conn.context.as_deref(), "the kubeconfig")?;
         let config = Config::from_custom_kubeconfig(kc, &options)
             .await
             .map_err(|e| ClusterError::BadConfig(e.to_string()))?;
@@ -118,11 +118,36 @@ fn kubeconfig_exists() -> bool {
     }
 }
 
-fn context_name(kc: &Kubeconfig, chosen: Option<&str>) -> String {
-    chosen
+/// The context to use: `--context`, else the kubeconfig's current context. Names a missing one with the
+/// contexts there are (kube's own message is only "failed to load current context: NAME").
+fn context_name(
+    kc: &Kubeconfig,
+    chosen: Option<&str>,
+    source: &str,
+) -> Result<String, ClusterError> {
+    let name = chosen
         .map(str::to_string)
         .or_else(|| kc.current_context.clone())
-        .unwrap_or_default()
+        .unwrap_or_default();
+    if kc.contexts.iter().any(|c| c.name == name) {
+        return Ok(name);
+    }
+    let known: Vec<&str> = kc.contexts.iter().map(|c| c.name.as_str()).collect();
+    let what = if chosen.is_some() {
+        format!("--context {name:?}")
+    } else if name.is_empty() {
+        "no current-context is set and no --context was given, so no context".to_string()
+    } else {
+        format!("the current-context {name:?}")
+    };
+    Err(ClusterError::BadConfig(format!(
+        "{source}: {what} is not defined there (contexts: {}); pick one with --context NAME",
+        if known.is_empty() {
+            "none".to_string()
+        } else {
+            known.join(", ")
+        }
+    )))
 }
 
 /// Checks that the API versions the objects need are served, with one discovery request per version.

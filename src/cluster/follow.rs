@@ -1391,7 +1391,8 @@ pub async fn get_run(target: &Target, ns: &str, name: &str) -> Result<Value, Clu
     match with_retry(target, "read", &what, || prs.get_opt(name)).await? {
         Some(o) => Ok(to_json(&o)),
         None => Err(ClusterError::Usage(format!(
-            "PipelineRun {name} not found in namespace {ns}"
+            "PipelineRun {name} not found in namespace {ns} (list the runs there with \
+             `kubectl get pipelineruns -n {ns}`, or pass -n NAMESPACE)"
         ))),
     }
 }

@@ -660,10 +660,10 @@ pub async fn cancel(
     name: &str,
     mode: CancelMode,
 ) -> Result<CancelResult, ClusterError> {
+    let live = super::follow::get_run(target, namespace, name).await?;
     let api = pipelineruns(target, namespace);
     let what = display("PipelineRun", "tekton.dev", name);
-    let live = with_retry(target, "read", &what, || api.get(name)).await?;
-    let cond = super::follow::succeeded(&live.data);
+    let cond = super::follow::succeeded(&live);
     if let Some(c) = cond.filter(|c| c.status != "Unknown") {
         return Ok(CancelResult::AlreadyFinished(c.reason, c.message));
     }

@@ -891,3 +891,32 @@ fn applyset_none_applies_without_recording() {
     );
     assert!(err.contains("--prune needs an ApplySet"), "{err}");
 }
+
+#[test]
+fn unknown_context_lists_the_ones_there_are() {
+    let c = TestCluster::fake();
+    let (_, err) = expect(&c.tekscript(&["diff", &script(), "--context", "nope"]), 2);
+    assert!(
+        err.contains("--context \"nope\" is not defined there (contexts: "),
+        "{err}"
+    );
+    assert!(err.contains("pick one with --context NAME"), "{err}");
+}
+
+#[test]
+fn unknown_run_is_named_for_logs_and_cancel() {
+    let c = TestCluster::fake();
+    for cmd in ["logs", "cancel"] {
+        let out = c.tekscript(&[cmd, "no-such-run"]);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{cmd}: {err}");
+        assert!(
+            err.contains(&format!(
+                "PipelineRun no-such-run not found in namespace {}",
+                c.namespace()
+            )),
+            "{cmd}: {err}"
+        );
+        assert!(err.contains("kubectl get pipelineruns"), "{cmd}: {err}");
+    }
+}
