@@ -407,7 +407,12 @@ impl<'a> Checker<'a, '_, '_> {
                     );
                     refs.extend(layered.into_iter().map(|(_, r)| r));
                 }
-                (Loc::PipelineResult, Var::TaskResult { task, result, sel }) => {
+                (
+                    Loc::PipelineResult,
+                    Var::TaskResult { task, result, sel }
+                    | Var::FinallyResult { task, result, sel },
+                ) => {
+                    let finally = matches!(var, Var::FinallyResult { .. });
                     let (val, what) = self.result_ref(
                         env,
                         Consumer::Results,
@@ -415,19 +420,7 @@ impl<'a> Checker<'a, '_, '_> {
                         &r,
                         task,
                         Use::Result(result, sel),
-                        false,
-                    );
-                    self.shape(site, &r, val, &what);
-                }
-                (Loc::PipelineResult, Var::FinallyResult { task, result, sel }) => {
-                    let (val, what) = self.result_ref(
-                        env,
-                        Consumer::Results,
-                        site,
-                        &r,
-                        task,
-                        Use::Result(result, sel),
-                        true,
+                        finally,
                     );
                     self.shape(site, &r, val, &what);
                 }
