@@ -20,6 +20,7 @@ pub mod diag;
 pub mod emit;
 pub mod expr;
 pub mod import;
+pub mod lsp;
 pub mod model;
 pub mod script;
 pub mod source;
@@ -159,18 +160,21 @@ impl Failure {
 /// Compiles a script file: evaluate, then validate. `file()` and relative imports may read the
 /// script's directory tree.
 pub fn compile_file(path: &Path, opts: &Options) -> Result<Compilation, Failure> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) => {
-            return Err(Failure {
-                sources: SourceMap::new(),
-                diagnostics: Diagnostics(vec![Diagnostic::error(
-                    "E016",
-                    format!("cannot read {}: {e}", path.display()),
-                )]),
-            });
-        }
-    };
+    match std::fs::read_to_string(path) {
+        Ok(text) => compile_text(path, &text, opts),
+        Err(e) => Err(Failure {
+            sources: SourceMap::new(),
+            diagnostics: Diagnostics(vec![Diagnostic::error(
+                "E016",
+                format!("cannot read {}: {e}", path.display()),
+            )]),
+        }),
+    }
+}
+
+/// Compiles `text` as the script at `path` (an editor's unsaved buffer): `file()` and relative imports
+/// read next to `path`, as for [`compile_file`].
+pub fn compile_text(path: &Path, text: &str, opts: &Options) -> Result<Compilation, Failure> {
     let root = path
         .parent()
         .map(|p| {
@@ -184,7 +188,7 @@ pub fn compile_file(path: &Path, opts: &Options) -> Result<Compilation, Failure>
     compile_input(
         script::ScriptInput {
             name: path.to_string_lossy().replace('\\', "/"),
-            text,
+            text: text.to_string(),
             root,
             values: serde_json::Value::Object(opts.values.clone()),
         },

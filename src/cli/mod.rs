@@ -13,6 +13,7 @@ mod diff;
 mod explain;
 mod import;
 mod logs;
+mod lsp;
 mod run;
 
 use crate::Options;
@@ -78,6 +79,10 @@ enum Command {
     Logs(logs::LogsArgs),
     /// Cancel a running PipelineRun
     Cancel(cancel::CancelArgs),
+    /// Run the language server (LSP over stdin/stdout) for editors
+    Lsp(lsp::LspArgs),
+    /// Write Rhai definition files (.d.rhai) of the script API and the stdlib into DIR
+    Definitions(lsp::DefinitionsArgs),
 }
 
 /// Inputs and output options shared by the commands that compile a script.
@@ -187,6 +192,8 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Run(a) => run::run(a),
         Command::Logs(a) => logs::run(a),
         Command::Cancel(a) => cancel::run(a),
+        Command::Lsp(a) => lsp::run(a),
+        Command::Definitions(a) => lsp::definitions(a),
     }
 }
 

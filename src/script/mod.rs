@@ -11,6 +11,7 @@
 pub mod api;
 mod convert;
 mod handles;
+pub mod meta;
 pub mod stdlib;
 
 use crate::bundle::Bundle;
