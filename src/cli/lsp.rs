@@ -36,7 +36,10 @@ pub fn definitions(args: DefinitionsArgs) -> ExitStatus {
             ExitStatus::Success
         }
         Err(e) => {
-            eprintln!("error: cannot write definitions to {}: {e}", args.dir.display());
+            eprintln!(
+                "error: cannot write definitions to {}: {e}",
+                args.dir.display()
+            );
             ExitStatus::Error
         }
     }

@@ -2,8 +2,10 @@
 //! plain data out; `mod.rs` turns it into LSP messages).
 
 use super::api::{self, Entry, api};
-use super::syntax::{Decl, DeclKind, Kind, Lexed, Tok, declarations, fn_bodies, lex, resolve};
 use crate::script::stdlib;
+use crate::script::syntax::{
+    Decl, DeclKind, Kind, Lexed, Tok, declarations, fn_bodies, lex, resolve,
+};
 use std::path::{Path, PathBuf};
 
 /// What an expression evaluates to, as far as the editor can tell.
@@ -218,7 +220,13 @@ impl<'a> Doc<'a> {
         Some(self.lx.str_value(t)?.to_string())
     }
 
-    fn method_result(&self, recv: &Val, name: &str, first: Option<String>, open: usize) -> Option<Val> {
+    fn method_result(
+        &self,
+        recv: &Val,
+        name: &str,
+        first: Option<String>,
+        open: usize,
+    ) -> Option<Val> {
         let e = api().find(Some(&recv.ty), name)?;
         let ty = e.returns.clone()?;
         if ty == recv.ty {
@@ -424,7 +432,9 @@ impl<'a> Doc<'a> {
             .find(|(s, e)| *s <= offset && offset < *e);
         let mut seen = std::collections::BTreeSet::new();
         for d in self.decls.iter().rev() {
-            if !super::syntax::visible(d, offset, here_fn) || d.end >= offset && d.start <= offset {
+            if !crate::script::syntax::visible(d, offset, here_fn)
+                || d.end >= offset && d.start <= offset
+            {
                 continue;
             }
             if !seen.insert(d.name.clone()) {
@@ -563,7 +573,8 @@ impl<'a> Doc<'a> {
                 .filter_map(|e| e.ok())
                 .filter_map(|e| {
                     let p = e.path();
-                    (p.extension()? == "rhai").then(|| p.file_stem()?.to_str().map(str::to_string))?
+                    (p.extension()? == "rhai")
+                        .then(|| p.file_stem()?.to_str().map(str::to_string))?
                 })
                 .collect();
             names.sort();
@@ -624,14 +635,20 @@ impl<'a> Doc<'a> {
         }
         for (v, d) in [
             ("context.pipelineRun.name", "the PipelineRun's name"),
-            ("context.pipelineRun.namespace", "the PipelineRun's namespace"),
+            (
+                "context.pipelineRun.namespace",
+                "the PipelineRun's namespace",
+            ),
             ("context.pipelineRun.uid", "the PipelineRun's uid"),
             ("context.pipeline.name", "the Pipeline's name"),
             ("context.taskRun.name", "the TaskRun's name"),
             ("context.taskRun.namespace", "the TaskRun's namespace"),
             ("context.task.name", "the Task's name"),
             ("context.task.retry-count", "how often the task was retried"),
-            ("tasks.status", "the aggregate status of the tasks (finally tasks)"),
+            (
+                "tasks.status",
+                "the aggregate status of the tasks (finally tasks)",
+            ),
         ] {
             push(v.into(), d.into());
         }
@@ -722,18 +739,20 @@ impl<'a> Doc<'a> {
             // a method or property
             if i >= 2 && self.s(i - 1) == "." {
                 let recv = self.infer(i - 2);
-                let entries: Vec<&Entry> = match recv
-                    .as_ref()
-                    .and_then(|r| api().find(Some(&r.ty), word))
-                {
-                    Some(e) => vec![e],
-                    None => api()
-                        .any_named(word)
-                        .into_iter()
-                        .filter(|e| e.receiver.is_some())
-                        .collect(),
-                };
-                let mut md = entries.iter().map(|e| entry_md(e)).collect::<Vec<_>>().join("\n\n---\n\n");
+                let entries: Vec<&Entry> =
+                    match recv.as_ref().and_then(|r| api().find(Some(&r.ty), word)) {
+                        Some(e) => vec![e],
+                        None => api()
+                            .any_named(word)
+                            .into_iter()
+                            .filter(|e| e.receiver.is_some())
+                            .collect(),
+                    };
+                let mut md = entries
+                    .iter()
+                    .map(|e| entry_md(e))
+                    .collect::<Vec<_>>()
+                    .join("\n\n---\n\n");
                 if self.lx.is(i + 1, "(")
                     && let Some(close) = self.lx.close_of(i + 1)
                     && let Some(v) = self.infer(close)
@@ -749,7 +768,12 @@ impl<'a> Doc<'a> {
                 let m = module_info(&path, self.dir.as_deref())?;
                 let f = m.fns.iter().find(|f| f.name == word)?;
                 return Some((
-                    format!("```rhai\n{}::{}\n```\n\n{}", self.s(i - 2), f.signature, f.doc),
+                    format!(
+                        "```rhai\n{}::{}\n```\n\n{}",
+                        self.s(i - 2),
+                        f.signature,
+                        f.doc
+                    ),
                     t.start,
                     t.end,
                 ));
@@ -772,7 +796,10 @@ impl<'a> Doc<'a> {
             let md = match d.kind {
                 DeclKind::Fn => {
                     let sig = self.fn_signature(d);
-                    format!("```rhai\n{sig}\n```\n\n{}", d.detail.clone().unwrap_or_default())
+                    format!(
+                        "```rhai\n{sig}\n```\n\n{}",
+                        d.detail.clone().unwrap_or_default()
+                    )
                 }
                 DeclKind::Import => format!(
                     "```rhai\nimport \"{}\" as {}\n```\n\n{}",
@@ -894,15 +921,19 @@ impl<'a> Doc<'a> {
             // runAfter: "x" / runAfter: ["x"] / .after("x")
             let is_after = (i >= 2 && self.s(i - 1) == ":" && self.s(i - 2) == "runAfter")
                 || self.lx.enclosing(i).is_some_and(|o| {
-                    (self.s(o) == "[" && o >= 2 && self.s(o - 1) == ":" && self.s(o - 2) == "runAfter")
+                    (self.s(o) == "["
+                        && o >= 2
+                        && self.s(o - 1) == ":"
+                        && self.s(o - 2) == "runAfter")
                         || (self.s(o) == "(" && o >= 1 && self.s(o - 1) == "after")
                 });
             is_after.then(|| value.to_string())
         }?;
-        let c = self
-            .calls()
-            .into_iter()
-            .find(|c| matches!(c.name.as_str(), "task" | "finally") && c.method && c.first.as_deref() == Some(&name))?;
+        let c = self.calls().into_iter().find(|c| {
+            matches!(c.name.as_str(), "task" | "finally")
+                && c.method
+                && c.first.as_deref() == Some(&name)
+        })?;
         let ft = c.first_tok?;
         Some(Place {
             file: None,
@@ -952,8 +983,13 @@ impl<'a> Doc<'a> {
                 (Some("Task"), "step" | "sidecar") => "Step",
                 _ => continue,
             };
-            let Some(s) = sym(c, what, self) else { continue };
-            let Some(decl) = c.recv_decl.and_then(|st| self.decls.iter().find(|d| d.start == st)) else {
+            let Some(s) = sym(c, what, self) else {
+                continue;
+            };
+            let Some(decl) = c
+                .recv_decl
+                .and_then(|st| self.decls.iter().find(|d| d.start == st))
+            else {
                 continue;
             };
             let Some((a, b)) = decl.value else { continue };
@@ -1174,7 +1210,10 @@ emit(p);
             d.lx.code.iter().position(|t| t.start == off).unwrap()
         };
         let repo = d.decls.iter().find(|x| x.name == "repo").unwrap();
-        assert_eq!(d.infer(repo.value.unwrap().1).unwrap().render().unwrap(), "$(params.repo-url)");
+        assert_eq!(
+            d.infer(repo.value.unwrap().1).unwrap().render().unwrap(),
+            "$(params.repo-url)"
+        );
         let _ = at("commit");
         let c = d.decls.iter().find(|x| x.name == "commit").unwrap();
         let v = d.infer(c.value.unwrap().1).unwrap();
@@ -1184,10 +1223,26 @@ emit(p);
     #[test]
     fn completes_methods_options_modules_and_variables() {
         let cases: &[(&str, &str, &[&str])] = &[
-            ("let p = pipeline(\"x\");\np.", "p.", &["task", "param", "workspace", "finally"]),
-            ("let t = task(\"x\");\nt.", "t.", &["step", "param", "result"]),
-            ("let p = pipeline(\"x\");\np.task(\"a\", t, #{ ", "#{ ", &["runAfter", "params", "matrix"]),
-            ("let t = task(\"x\", #{ steps: [#{ im", "im", &["image", "workingDir"]),
+            (
+                "let p = pipeline(\"x\");\np.",
+                "p.",
+                &["task", "param", "workspace", "finally"],
+            ),
+            (
+                "let t = task(\"x\");\nt.",
+                "t.",
+                &["step", "param", "result"],
+            ),
+            (
+                "let p = pipeline(\"x\");\np.task(\"a\", t, #{ ",
+                "#{ ",
+                &["runAfter", "params", "matrix"],
+            ),
+            (
+                "let t = task(\"x\", #{ steps: [#{ im",
+                "im",
+                &["image", "workingDir"],
+            ),
             ("import \"", "\"", &["git", "kaniko"]),
             ("import \"git\" as git;\ngit::", "::", &["clone"]),
         ];
@@ -1195,7 +1250,11 @@ emit(p);
             let d = Doc::new(src, None);
             let got = d.complete(src.len());
             for w in *want {
-                assert!(labels(&got).contains(w), "{src:?}: {w} not in {:?}", labels(&got));
+                assert!(
+                    labels(&got).contains(w),
+                    "{src:?}: {w} not in {:?}",
+                    labels(&got)
+                );
             }
         }
     }

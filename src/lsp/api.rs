@@ -159,18 +159,24 @@ fn cells(line: &str) -> Vec<String> {
 /// Option keys named in a doc text: "options `a`, `b`", "opts `a`", "Options: `a`, …", "fields: `a`".
 fn inline_options(text: &str) -> Vec<String> {
     let mut out = Vec::new();
-    for marker in ["options `", "opts `", "Options: `", "fields: `", "`opts`: `"] {
+    for marker in [
+        "options `",
+        "opts `",
+        "Options: `",
+        "fields: `",
+        "`opts`: `",
+    ] {
         let mut rest = text;
         while let Some(i) = rest.find(marker) {
             let after = &rest[i + marker.len() - 1..];
             let mut s = after;
-            loop {
-                let Some(body) = s.strip_prefix('`') else {
-                    break;
-                };
+            while let Some(body) = s.strip_prefix('`') {
                 let Some(end) = body.find('`') else { break };
                 let key = &body[..end];
-                if key.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_') {
+                if key
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c == '-' || c == '_')
+                {
                     out.push(key.to_string());
                 }
                 s = &body[end + 1..];
@@ -181,14 +187,13 @@ fn inline_options(text: &str) -> Vec<String> {
                 } else {
                     t
                 };
-                let t = t
+                let Some(t) = t
                     .strip_prefix(',')
                     .or_else(|| t.strip_prefix(" and"))
                     .or_else(|| t.strip_prefix("and"))
-                    .unwrap_or("__stop__");
-                if t == "__stop__" {
+                else {
                     break;
-                }
+                };
                 s = t.trim_start();
                 if let Some(r) = s.strip_prefix("and ") {
                     s = r;
@@ -207,7 +212,6 @@ fn strip_md(s: &str) -> String {
 /// Reads the reference.
 pub fn parse(md: &str) -> Api {
     let mut api = Api::default();
-    // the entries that the current `###` heading introduced, and the options key they share
     // option sets that an `| option |` table below the current heading fills
     let mut heading_sets: Vec<String> = Vec::new();
     let mut section = String::new();
@@ -314,7 +318,9 @@ pub fn parse(md: &str) -> Api {
                 handle_row(&mut api, &row);
                 continue;
             }
-            let all_task = header.get(1).is_some_and(|h| h.contains("returns the Task"));
+            let all_task = header
+                .get(1)
+                .is_some_and(|h| h.contains("returns the Task"));
             let ret_col = header.iter().position(|h| h == "returns");
             let ret = if all_task {
                 Some("Task".to_string())
@@ -334,10 +340,12 @@ pub fn parse(md: &str) -> Api {
                     .collect::<Vec<_>>()
                     .join(" — "),
             );
-            if let (Some(c), Some(r)) = (ret_col, ret_col.and_then(|c| row.get(c))) {
-                if !r.is_empty() && r != "–" && c > 0 {
-                    doc = format!("returns {r}. {doc}");
-                }
+            if let (Some(c), Some(r)) = (ret_col, ret_col.and_then(|c| row.get(c)))
+                && !r.is_empty()
+                && r != "–"
+                && c > 0
+            {
+                doc = format!("returns {r}. {doc}");
             }
             for sig in ticks(&row[0]) {
                 let Some((recv, name, prop)) = parse_call(sig) else {
@@ -348,7 +356,10 @@ pub fn parse(md: &str) -> Api {
                     None => name.clone(),
                 };
                 let inline = inline_options(&doc);
-                let options = if matches!(key.as_str(), "Task.step" | "Task.sidecar" | "Task.step_template") {
+                let options = if matches!(
+                    key.as_str(),
+                    "Task.step" | "Task.sidecar" | "Task.step_template"
+                ) {
                     Some("step".to_string())
                 } else if !inline.is_empty() {
                     add_keys(&mut api, &key, inline, "");
@@ -469,7 +480,8 @@ fn handle_row(api: &mut Api, row: &[String]) {
     for part in parts {
         let t = ticks(part);
         for (j, p) in t.iter().enumerate() {
-            let Some(name) = p.strip_prefix('.') else {
+            // `.path` or `x.all`
+            let Some(name) = p.split_once('.').map(|(_, n)| n) else {
                 continue;
             };
             if !name.chars().all(|c| c.is_alphanumeric() || c == '_') {
@@ -508,7 +520,10 @@ pub fn api() -> &'static Api {
 
 impl Api {
     /// Entries with this receiver (`None`: global functions).
-    pub fn members<'a>(&'a self, receiver: Option<&'a str>) -> impl Iterator<Item = &'a Entry> + 'a {
+    pub fn members<'a>(
+        &'a self,
+        receiver: Option<&'a str>,
+    ) -> impl Iterator<Item = &'a Entry> + 'a {
         self.entries
             .iter()
             .filter(move |e| e.receiver.as_deref() == receiver)
@@ -548,8 +563,14 @@ pub fn nested_set(set: &str, key: &str) -> Option<&'static str> {
 pub fn builtin_set(set: &str) -> &'static [(&'static str, &'static str)] {
     match set {
         "matrix" => &[
-            ("params", "`#{ name: [..] }` — the lists whose combinations fan the task out"),
-            ("include", "`[#{ name, params: #{..} }]` — explicit extra combinations"),
+            (
+                "params",
+                "`#{ name: [..] }` — the lists whose combinations fan the task out",
+            ),
+            (
+                "include",
+                "`[#{ name, params: #{..} }]` — explicit extra combinations",
+            ),
         ],
         "timeouts" => &[
             ("pipeline", "Go duration for the whole run"),
@@ -571,8 +592,15 @@ mod tests {
         assert_eq!(task.returns.as_deref(), Some("Task"));
         assert_eq!(task.arities(), [1, 2]);
         assert!(task.doc.contains("shared builder"), "{}", task.doc);
-        let keys: Vec<&str> = a.option_keys("task").iter().map(|k| k.key.as_str()).collect();
-        assert!(keys.contains(&"stepTemplate") && keys.contains(&"displayName"), "{keys:?}");
+        let keys: Vec<&str> = a
+            .option_keys("task")
+            .iter()
+            .map(|k| k.key.as_str())
+            .collect();
+        assert!(
+            keys.contains(&"stepTemplate") && keys.contains(&"displayName"),
+            "{keys:?}"
+        );
         let pt = a.find(Some("Pipeline"), "task").unwrap();
         assert_eq!(pt.returns.as_deref(), Some("PipelineTask"));
         let ptk: Vec<&str> = a
@@ -580,14 +608,34 @@ mod tests {
             .iter()
             .map(|k| k.key.as_str())
             .collect();
-        assert!(ptk.contains(&"runAfter") && ptk.contains(&"matrix"), "{ptk:?}");
-        let steps: Vec<&str> = a.option_keys("step").iter().map(|k| k.key.as_str()).collect();
-        assert!(steps.contains(&"workingDir") && steps.contains(&"env"), "{steps:?}");
-        assert_eq!(a.find(Some("Task"), "step").unwrap().options.as_deref(), Some("step"));
+        assert!(
+            ptk.contains(&"runAfter") && ptk.contains(&"matrix"),
+            "{ptk:?}"
+        );
+        let steps: Vec<&str> = a
+            .option_keys("step")
+            .iter()
+            .map(|k| k.key.as_str())
+            .collect();
+        assert!(
+            steps.contains(&"workingDir") && steps.contains(&"env"),
+            "{steps:?}"
+        );
+        assert_eq!(
+            a.find(Some("Task"), "step").unwrap().options.as_deref(),
+            Some("step")
+        );
         let ws = a.find(Some("Workspace"), "bound").unwrap();
         assert!(ws.property);
-        let git: Vec<&str> = a.option_keys("from_git").iter().map(|k| k.key.as_str()).collect();
-        assert!(git.contains(&"pathInRepo") && git.contains(&"url"), "{git:?}");
+        let git: Vec<&str> = a
+            .option_keys("from_git")
+            .iter()
+            .map(|k| k.key.as_str())
+            .collect();
+        assert!(
+            git.contains(&"pathInRepo") && git.contains(&"url"),
+            "{git:?}"
+        );
         let ws_opts: Vec<&str> = a
             .option_keys("Task.workspace")
             .iter()
@@ -599,12 +647,101 @@ mod tests {
     #[test]
     fn inline_option_lists() {
         assert_eq!(
-            inline_options("resolver: hub; opts `catalog`, `type` (`artifact`/`tekton`), `kind`, `url`. `kind` is"),
+            inline_options(
+                "resolver: hub; opts `catalog`, `type` (`artifact`/`tekton`), `kind`, `url`. `kind` is"
+            ),
             ["catalog", "type", "kind", "url"]
         );
         assert_eq!(
             inline_options("declares a workspace; options `description`, `optional`"),
             ["description", "optional"]
+        );
+    }
+}
+
+#[cfg(test)]
+mod agreement {
+    //! docs/script-api.md documents exactly the host API the engine registers.
+    use super::*;
+    use crate::script::meta::host_functions;
+
+    #[test]
+    fn every_registered_function_is_documented() {
+        let a = api();
+        let mut missing = Vec::new();
+        for f in host_functions() {
+            let doc = a.entries.iter().find(|e| {
+                e.name == f.name
+                    && e.receiver == f.receiver
+                    && (e.property == (f.kind == "get"))
+                    && (e.property || e.arities().contains(&f.arity))
+            });
+            if doc.is_none() {
+                missing.push(format!(
+                    "{}{}{}",
+                    f.receiver.map(|r| format!("{r}.")).unwrap_or_default(),
+                    f.name,
+                    if f.kind == "get" {
+                        String::new()
+                    } else {
+                        format!("/{}", f.arity)
+                    }
+                ));
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "not in docs/script-api.md: {missing:#?}"
+        );
+    }
+
+    #[test]
+    fn every_documented_function_is_registered() {
+        let fns = host_functions();
+        let mut extra = Vec::new();
+        for e in &api().entries {
+            let found = |arity: Option<usize>| {
+                fns.iter().any(|f| {
+                    f.name == e.name
+                        && f.receiver == e.receiver
+                        && arity.is_none_or(|a| a == f.arity)
+                })
+            };
+            if e.property {
+                if !found(None) {
+                    extra.push(format!("{:?}.{}", e.receiver, e.name));
+                }
+                continue;
+            }
+            for (sig, a) in e.signatures.iter().zip(e.arities()) {
+                if !found(Some(a)) {
+                    extra.push(sig.clone());
+                }
+            }
+        }
+        assert!(
+            extra.is_empty(),
+            "documented but not registered: {extra:#?}"
+        );
+    }
+
+    #[test]
+    fn step_keys_are_the_step_fields() {
+        // serde names every field of the model's Step when it meets an unknown one
+        let err = serde_json::from_value::<crate::model::Step>(serde_json::json!({ "zzz": 1 }))
+            .unwrap_err()
+            .to_string();
+        let fields: Vec<&str> = err.split('`').skip(3).step_by(2).collect();
+        assert!(fields.len() > 10, "{err}");
+        let documented: Vec<&str> = api()
+            .option_keys("step")
+            .iter()
+            .map(|k| k.key.as_str())
+            .collect();
+        let missing: Vec<&&str> = fields.iter().filter(|f| !documented.contains(f)).collect();
+        assert!(
+            missing.is_empty(),
+            "Step fields not in the Steps section: {missing:?}"
         );
     }
 }

@@ -3,13 +3,14 @@
 //!
 //! Diagnostics come from the real compiler and checker ([`crate::compile_text`] on the editor's
 //! unsaved text), debounced while typing; completion, hover, go to definition and document symbols
-//! come from a tolerant reading of the text ([`syntax`], [`analysis`]) and from the API reference
+//! come from a tolerant reading of the text ([`crate::script::syntax`], [`analysis`]) and from the API reference
 //! ([`api`], parsed from `docs/script-api.md`).
 
 pub mod analysis;
 pub mod api;
-pub mod syntax;
 mod text;
+
+pub use crate::script::syntax;
 
 use crate::diag::{Diagnostic as TsDiagnostic, Severity};
 use crate::source::{FileId, SourceMap};
@@ -132,14 +133,18 @@ impl Server<'_> {
     fn notification(&mut self, n: Notification) {
         match n.method.as_str() {
             DidOpenTextDocument::METHOD => {
-                if let Ok(p) = serde_json::from_value::<lsp_types::DidOpenTextDocumentParams>(n.params) {
+                if let Ok(p) =
+                    serde_json::from_value::<lsp_types::DidOpenTextDocumentParams>(n.params)
+                {
                     let uri = p.text_document.uri;
                     self.docs.insert(uri.clone(), p.text_document.text);
                     self.publish(&uri);
                 }
             }
             DidChangeTextDocument::METHOD => {
-                if let Ok(p) = serde_json::from_value::<lsp_types::DidChangeTextDocumentParams>(n.params) {
+                if let Ok(p) =
+                    serde_json::from_value::<lsp_types::DidChangeTextDocumentParams>(n.params)
+                {
                     let uri = p.text_document.uri;
                     // full sync: the last change holds the whole text
                     if let Some(c) = p.content_changes.into_iter().last() {
@@ -149,13 +154,17 @@ impl Server<'_> {
                 }
             }
             DidSaveTextDocument::METHOD => {
-                if let Ok(p) = serde_json::from_value::<lsp_types::DidSaveTextDocumentParams>(n.params) {
+                if let Ok(p) =
+                    serde_json::from_value::<lsp_types::DidSaveTextDocumentParams>(n.params)
+                {
                     self.pending.remove(&p.text_document.uri);
                     self.publish(&p.text_document.uri);
                 }
             }
             DidCloseTextDocument::METHOD => {
-                if let Ok(p) = serde_json::from_value::<lsp_types::DidCloseTextDocumentParams>(n.params) {
+                if let Ok(p) =
+                    serde_json::from_value::<lsp_types::DidCloseTextDocumentParams>(n.params)
+                {
                     let uri = p.text_document.uri;
                     self.docs.remove(&uri);
                     self.pending.remove(&uri);
@@ -208,7 +217,9 @@ impl Server<'_> {
                 self.with_doc(&pos.text_document.uri, |doc, ix| {
                     let off = ix.offset(pos.position);
                     let items = doc.complete(off);
-                    serde_json::to_value(CompletionResponse::Array(completion_items(items, ix, off)))
+                    serde_json::to_value(CompletionResponse::Array(completion_items(
+                        items, ix, off,
+                    )))
                 })
             }),
             HoverRequest::METHOD => parse(req).map(|p: HoverParams| {
@@ -236,8 +247,11 @@ impl Server<'_> {
             }),
             DocumentSymbolRequest::METHOD => parse(req).map(|p: DocumentSymbolParams| {
                 self.with_doc(&p.text_document.uri, |doc, ix| {
-                    let syms: Vec<DocumentSymbol> =
-                        doc.symbols().into_iter().map(|s| document_symbol(s, ix)).collect();
+                    let syms: Vec<DocumentSymbol> = doc
+                        .symbols()
+                        .into_iter()
+                        .map(|s| document_symbol(s, ix))
+                        .collect();
                     serde_json::to_value(DocumentSymbolResponse::Nested(syms))
                 })
             }),
@@ -374,7 +388,12 @@ pub fn diagnostics(uri: &Url, text: &str, opts: &crate::Options) -> Vec<lsp_type
         .collect()
 }
 
-fn file_location(uri: &Url, ix: &LineIndex, sources: &SourceMap, span: crate::source::Span) -> Option<Location> {
+fn file_location(
+    uri: &Url,
+    ix: &LineIndex,
+    sources: &SourceMap,
+    span: crate::source::Span,
+) -> Option<Location> {
     if span.file == FileId(0) {
         return Some(Location::new(uri.clone(), ix.range(span.start, span.end)));
     }
@@ -384,17 +403,30 @@ fn file_location(uri: &Url, ix: &LineIndex, sources: &SourceMap, span: crate::so
         None => PathBuf::from(&f.name),
     };
     let fix = LineIndex::new(&f.text);
-    Some(Location::new(uri_of(&path)?, fix.range(span.start, span.end)))
+    Some(Location::new(
+        uri_of(&path)?,
+        fix.range(span.start, span.end),
+    ))
 }
 
-fn to_lsp(d: &TsDiagnostic, uri: &Url, ix: &LineIndex, sources: &SourceMap) -> lsp_types::Diagnostic {
+fn to_lsp(
+    d: &TsDiagnostic,
+    uri: &Url,
+    ix: &LineIndex,
+    sources: &SourceMap,
+) -> lsp_types::Diagnostic {
     let mut related = Vec::new();
     // the primary range: in this document, or the outermost call from it
     let in_doc = d.span.filter(|s| s.file == FileId(0));
     let range = match in_doc {
         Some(s) => ix.range(s.start, s.end),
         None => {
-            let frame = d.trace.iter().rev().find(|f| f.span.file == FileId(0)).or(d.trace.first());
+            let frame = d
+                .trace
+                .iter()
+                .rev()
+                .find(|f| f.span.file == FileId(0))
+                .or(d.trace.first());
             match frame.filter(|f| f.span.file == FileId(0)) {
                 Some(f) => ix.range(f.span.start, f.span.end),
                 None => Default::default(),
@@ -456,7 +488,8 @@ fn to_lsp(d: &TsDiagnostic, uri: &Url, ix: &LineIndex, sources: &SourceMap) -> l
 /// A file holding what `tekscript explain CODE` prints, for the diagnostic's link.
 fn explain_uri(code: &str) -> Option<Url> {
     let info = crate::diag::codes::lookup(code)?;
-    let dir = analysis::stdlib_dir().with_file_name(format!("explain-{}", env!("CARGO_PKG_VERSION")));
+    let dir =
+        analysis::stdlib_dir().with_file_name(format!("explain-{}", env!("CARGO_PKG_VERSION")));
     let file = dir.join(format!("{code}.md"));
     if !file.exists() {
         std::fs::create_dir_all(&dir).ok()?;

@@ -75,10 +75,14 @@ pub fn host_functions() -> Vec<HostFn> {
             ("fn", name)
         };
         // operators and the handles' conversions are not API
-        if !name.chars().next().is_some_and(|c| c.is_alphabetic()) || name == "to_string" {
+        if !name.chars().next().is_some_and(|c| c.is_alphabetic())
+            || matches!(name, "to_string" | "to_debug")
+        {
             continue;
         }
-        let first = params.first().map(|t| t.trim_start_matches("&mut ").to_string());
+        let first = params
+            .first()
+            .map(|t| t.trim_start_matches("&mut ").to_string());
         let receiver = first.filter(|t| TYPES.contains(&t.as_str()) && f["namespace"] != "");
         let receiver = match receiver {
             Some(r) if kind == "get" || params[0].starts_with("&mut") => Some(r),
@@ -108,7 +112,9 @@ pub fn write_definitions(dir: &Path) -> std::io::Result<Vec<String>> {
     }
     let mut scope = Scope::new();
     scope.push_constant("values", rhai::Map::new());
-    let defs = engine.definitions_with_scope(&scope).include_standard_packages(true);
+    let defs = engine
+        .definitions_with_scope(&scope)
+        .include_standard_packages(true);
     defs.write_to_dir(dir)?;
     Ok(defs.iter_files().map(|(name, _)| name).collect())
 }
@@ -127,9 +133,8 @@ mod tests {
     fn host_functions_include_methods_and_getters() {
         let fns = host_functions();
         let has = |name: &str, recv: Option<&str>, arity: usize| {
-            fns.iter().any(|f| {
-                f.name == name && f.receiver.as_deref() == recv && f.arity == arity
-            })
+            fns.iter()
+                .any(|f| f.name == name && f.receiver.as_deref() == recv && f.arity == arity)
         };
         assert!(has("task", None, 1));
         assert!(has("task", Some("Pipeline"), 3));

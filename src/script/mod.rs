@@ -11,8 +11,10 @@
 pub mod api;
 mod convert;
 mod handles;
+mod help;
 pub mod meta;
 pub mod stdlib;
+pub mod syntax;
 
 use crate::bundle::Bundle;
 use crate::diag::{Diagnostic, Diagnostics, Frame};
@@ -194,12 +196,16 @@ fn new_engine(state: Shared) -> Engine {
         .set_strict_variables(true)
         .set_fail_on_invalid_map_property(true);
     engine.disable_symbol("eval");
-    // `default` is Tekton's key for param defaults but a reserved word in Rhai; let scripts write
-    // `#{ default: "main" }` by reading it as a plain identifier. (`on_parse_token` is Rhai's "volatile"
-    // internals API; Cargo.lock pins the version and `reserved_word_default_is_a_plain_key` guards it.)
+    // Rhai reserves words it does not use (`default`, `shared`, `package`, `new`, `match`, …); Tekton
+    // names need several of them (`#{ default: "main" }`, `let shared = p.workspace(..)`). Read every
+    // reserved-but-unused word as a plain identifier; the keywords Rhai uses keep their own tokens.
+    // (`on_parse_token` is Rhai's "volatile" internals API; Cargo.lock pins the version and
+    // `reserved_words_are_plain_identifiers` guards it.)
     #[allow(deprecated)]
     engine.on_parse_token(|token, _, _| match token {
-        rhai::Token::Reserved(s) if s.as_str() == "default" => rhai::Token::Identifier(s),
+        rhai::Token::Reserved(s) if rhai::is_valid_identifier(&s) && s.as_str() != "eval" => {
+            rhai::Token::Identifier(s)
+        }
         other => other,
     });
     engine.on_print(|s| eprintln!("{s}"));
@@ -277,23 +283,16 @@ fn to_diagnostic(err: &EvalAltResult, st: &State, entry: FileId) -> Diagnostic {
                 .label("raised here")
         }
         EvalAltResult::ErrorParsing(rhai::ParseErrorType::VariableUndefined(name), _) => {
-            Diagnostic::error("E009", format!("unknown variable `{name}`"))
-                .at(span)
-                .label("not declared")
-                .help("declare it with `let`; inputs from --set/--values are in the `values` map")
+            help::unknown_variable(name, span, &st.sources)
         }
         EvalAltResult::ErrorParsing(kind, _) => {
             Diagnostic::error("E001", format!("syntax error: {kind}"))
                 .at(span)
-                .help(syntax_help(kind))
+                .help(help::syntax_help(&kind.to_string(), span, &st.sources))
         }
         EvalAltResult::ErrorFunctionNotFound(sig, _) => function_not_found(sig).at(span),
         EvalAltResult::ErrorVariableNotFound(name, _) => {
-            let mut d = Diagnostic::error("E009", format!("unknown variable `{name}`"))
-                .at(span)
-                .label("not declared");
-            d = d.help("declare it with `let`; inputs from --set/--values are in the `values` map");
-            d
+            help::unknown_variable(name, span, &st.sources)
         }
         EvalAltResult::ErrorPropertyNotFound(name, _) => {
             Diagnostic::error("E013", format!("the map has no property `{name}`"))
@@ -360,14 +359,6 @@ fn limit(span: Option<Span>, msg: String, help: &str) -> Diagnostic {
     Diagnostic::error("E005", format!("script limit reached: {msg}"))
         .at(span)
         .help(help.to_string())
-}
-
-fn syntax_help(kind: &rhai::ParseErrorType) -> String {
-    let text = kind.to_string();
-    if text.contains("reserved keyword") {
-        return "Rhai reserves this word; quote it as a map key (`#{ \"shared\": x }`) or choose another name".into();
-    }
-    "see the Rhai language reference: https://rhai.rs/book/".into()
 }
 
 /// `stepp (Task, &str | ImmutableString | String)` → `stepp(Task, string)`.

@@ -168,11 +168,26 @@ fn reserved_word_default_is_a_plain_key() {
 }
 
 #[test]
-fn reserved_word_as_key_explains_quoting() {
+fn reserved_words_are_plain_identifiers() {
+    // issue 13 §3: the tutorial's `let shared = ..` and a catalog param called `package`
+    let y = yaml(
+        r#"let shared = "ws"; let package = #{ new: 1, match: "m", go: shared };
+        let t = task("t"); t.param("package", #{ default: package.match });
+        t.workspace(shared); t.step("s", "alpine:3.20", "true"); emit(t);"#,
+    );
+    assert!(
+        y.contains("name: package") && y.contains("default: m") && y.contains("name: ws"),
+        "{y}"
+    );
+}
+
+#[test]
+fn keyword_as_key_explains_quoting_that_word() {
+    // issue 13 §2.8: the help names the keyword that was used, not always `shared`
     fail(
-        r#"let t = task("t"); t.param("r", #{ shared: "main" });"#,
+        r#"let t = task("t"); t.param("r", #{ if: "main" });"#,
         "E001",
-        r##"#{ "shared": x }"##,
+        r##"`if` is a Rhai keyword: quote it as a map key (`#{ "if": x }`)"##,
     );
     let y = yaml(
         r#"let t = task("t"); t.param("r", #{ "default": "main" }); t.step("s", "alpine:3.20", "true"); emit(t);"#,
@@ -448,5 +463,44 @@ fn task_ref_keeps_a_given_kind() {
         r#"task_ref("x", #{ knd: "task" });"#,
         "E004",
         "did you mean `kind`?",
+    );
+}
+
+// issue 13 §2.2: E009's help fits the mistake
+
+#[test]
+fn unknown_variable_in_a_function_says_functions_cannot_see_script_variables() {
+    let text = fail(
+        r#"let registry = "r.example.com";
+fn image(name) { `${registry}/${name}:1.0` }
+let t = task("t"); t.step("s", image("tool"), "true"); emit(t);"#,
+        "E009",
+        "functions cannot see the script's variables",
+    );
+    assert!(text.contains("fn image(.., registry)"), "{text}");
+    assert!(text.contains("closure"), "{text}");
+    assert!(
+        text.contains("declared here, outside the function"),
+        "{text}"
+    );
+    assert!(!text.contains("declare it with `let`"), "{text}");
+}
+
+#[test]
+fn unknown_variable_in_backtick_interpolation_suggests_the_shell_form() {
+    let text = fail(
+        "let t = task(\"t\");\nt.step(\"s\", \"alpine:3.20\", `#!/bin/sh\necho ${SHA}\n`);\nemit(t);",
+        "E009",
+        "for the shell variable write `$SHA`",
+    );
+    assert!(text.contains(r"`\${SHA}`"), "{text}");
+}
+
+#[test]
+fn unknown_variable_offers_did_you_mean() {
+    fail(
+        r#"let who = "world"; let t = task("t"); t.step("s", "alpine:3.20", `echo ${woh}`); emit(t);"#,
+        "E009",
+        "did you mean `who`?",
     );
 }

@@ -9,6 +9,7 @@ mod corpus;
 mod emit;
 mod examples;
 mod import;
+mod lsp;
 mod openapi;
 mod refs;
 mod robustness;

@@ -1,4 +1,4 @@
-//! A tolerant reading of a Rhai script for the editor: tokens (also of half-typed text), the variables,
+//! A tolerant reading of a Rhai script's text, for the editor and for diagnostics' help: tokens (also of half-typed text), the variables,
 //! functions and imports it declares with their scopes, and a light inference of what an expression
 //! is (`p.task("fetch", ..)` is the pipeline task `fetch`). Rhai's own parser stops at the first error,
 //! which is every keystroke in an editor, so this never fails.
@@ -66,7 +66,12 @@ impl<'a> Lexed<'a> {
             .iter()
             .find(hit)
             .filter(|t| t.kind == Kind::Ident)
-            .or_else(|| self.code.iter().find(hit).filter(|t| t.start < offset || t.kind == Kind::Ident))
+            .or_else(|| {
+                self.code
+                    .iter()
+                    .find(hit)
+                    .filter(|t| t.start < offset || t.kind == Kind::Ident)
+            })
             .copied()
     }
 
@@ -486,7 +491,9 @@ pub fn declarations(lx: &Lexed) -> Vec<Decl> {
                 }
             }
             "import"
-                if toks.get(i + 1).is_some_and(|s| matches!(s.kind, Kind::Str(_)))
+                if toks
+                    .get(i + 1)
+                    .is_some_and(|s| matches!(s.kind, Kind::Str(_)))
                     && lx.is(i + 2, "as")
                     && toks.get(i + 3).is_some_and(|n| n.kind == Kind::Ident) =>
             {
@@ -628,7 +635,20 @@ mod tests {
         let src = "let a = `x ${b.c} y`; let s = \"open";
         let lx = lex(src);
         let words: Vec<&str> = lx.code.iter().map(|t| lx.s(t)).collect();
-        assert_eq!(words, ["let", "a", "=", "`x ${b.c} y`", ";", "let", "s", "=", "\"open"]);
+        assert_eq!(
+            words,
+            [
+                "let",
+                "a",
+                "=",
+                "`x ${b.c} y`",
+                ";",
+                "let",
+                "s",
+                "=",
+                "\"open"
+            ]
+        );
         let inner: Vec<&str> = lx.interp.iter().map(|t| lx.s(t)).collect();
         assert_eq!(inner, ["b", ".", "c"]);
         assert!(!lx.code.last().unwrap().closed);
