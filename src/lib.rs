@@ -211,10 +211,11 @@ pub fn compile_str(name: &str, text: &str, opts: &Options) -> Result<Compilation
 }
 
 fn compile_input(input: script::ScriptInput, opts: &Options) -> Result<Compilation, Failure> {
-    let (sources, evaluated) = script::evaluate(input);
+    let (sources, evaluated, script_warnings) = script::evaluate(input);
     let bundle = match evaluated {
         Ok(b) => b,
-        Err(diagnostics) => {
+        Err(mut diagnostics) => {
+            diagnostics.extend(script_warnings);
             return Err(Failure {
                 sources,
                 diagnostics,
@@ -222,15 +223,23 @@ fn compile_input(input: script::ScriptInput, opts: &Options) -> Result<Compilati
         }
     };
     match validate::check(bundle, &sources, &opts.settings) {
-        Ok((bundle, warnings)) => Ok(Compilation {
-            sources,
-            bundle,
-            warnings,
-        }),
-        Err(diagnostics) => Err(Failure {
-            sources,
-            diagnostics,
-        }),
+        Ok((bundle, mut warnings)) => {
+            warnings.extend(script_warnings);
+            warnings.sort();
+            Ok(Compilation {
+                sources,
+                bundle,
+                warnings,
+            })
+        }
+        Err(mut diagnostics) => {
+            diagnostics.extend(script_warnings);
+            diagnostics.sort();
+            Err(Failure {
+                sources,
+                diagnostics,
+            })
+        }
     }
 }
 

@@ -142,7 +142,11 @@ fn explain_prints_the_long_explanation() {
     let s = text(&out.stdout);
     assert!(s.starts_with("E004: unknown field"), "{s}");
     assert!(s.contains("Wrong:") && s.contains("Fixed:"), "{s}");
-    assert_eq!(run(&["explain", "E999"]).status.code(), Some(1));
+    assert_eq!(
+        run(&["explain", "E999"]).status.code(),
+        Some(2),
+        "an unknown code is a usage error"
+    );
     let list = text(&run(&["explain", "--list"]).stdout);
     assert!(list.lines().count() > 10);
 }

@@ -139,6 +139,20 @@ tekscript would write is already there and was not written by tekscript (it has 
 tekscript` header). Move the file away or choose another directory.\n",
     },
     CodeInfo {
+        code: "W511",
+        title: "a Task or Pipeline is built but never emitted",
+        explanation: "Only what the script passes to `emit` (and what the emitted objects use) is written. A Task \
+or Pipeline that is built but neither emitted nor used by an emitted object is silently missing from the \
+output; usually an `emit` was forgotten.\n\nWrong:\n\n    let lint = task(\"lint\").step(\"s\", \"alpine:3.20\", \"#!/bin/sh\\ntrue\");\n    emit(p);   // p does not use lint\n\nFixed:\n\n    emit([p, lint]);\n",
+    },
+    CodeInfo {
+        code: "W512",
+        title: "`${…}` in a double-quoted string is not interpolated",
+        explanation: "Rhai interpolates `${expr}` only in backtick strings; in a double-quoted string it is plain text, \
+so the YAML gets `${registry}` literally. The warning is given when the name inside is a variable of the \
+script (a shell variable such as `${HOME}` is left alone).\n\nWrong:\n\n    let registry = \"registry.example.com\";\n    t.step(\"s\", \"${registry}/tool:1.0\", \"#!/bin/sh\\ntrue\");\n\nFixed:\n\n    t.step(\"s\", `${registry}/tool:1.0`, \"#!/bin/sh\\ntrue\");\n",
+    },
+    CodeInfo {
         code: "E901",
         title: "invalid YAML",
         explanation: "`tekscript check FILE.yaml` could not parse the file as YAML. The caret points at the \

@@ -517,15 +517,23 @@ impl<'a> Doc<'a> {
         let Some(m) = module_info(&path, self.dir.as_deref()) else {
             return Vec::new();
         };
-        m.fns
-            .into_iter()
-            .map(|f| {
-                let mut it = item(f.name.clone(), ItemKind::Function);
-                it.detail = Some(f.signature.clone());
-                it.doc = Some(f.doc.clone());
-                it
-            })
-            .collect()
+        let mut out: Vec<Item> = Vec::new();
+        for f in m.fns {
+            // one item per name; the arities go into the detail
+            if let Some(it) = out.iter_mut().find(|i| i.label == f.name) {
+                let d = it.detail.get_or_insert_with(String::new);
+                d.push_str(&format!(" / {}", f.signature));
+                if it.doc.as_deref().is_none_or(|d| d.len() < f.doc.len()) {
+                    it.doc = Some(f.doc);
+                }
+                continue;
+            }
+            let mut it = item(f.name.clone(), ItemKind::Function);
+            it.detail = Some(f.signature.clone());
+            it.doc = Some(f.doc.clone());
+            out.push(it);
+        }
+        out
     }
 
     fn complete_in_string(&self, i: usize, q: char, offset: usize) -> Vec<Item> {

@@ -279,15 +279,18 @@ pub fn parse(md: &str) -> Api {
                     add_keys(&mut api, &key, inline, "");
                 }
                 heading_sets.push(key.clone());
-                api.entries.push(Entry {
-                    receiver: recv,
-                    name,
-                    signatures: sigs,
-                    returns: ret,
-                    doc: doc.clone(),
-                    property: prop,
-                    options: Some(key),
-                });
+                add_entry(
+                    &mut api,
+                    Entry {
+                        receiver: recv,
+                        name,
+                        signatures: sigs,
+                        returns: ret,
+                        doc: doc.clone(),
+                        property: prop,
+                        options: Some(key),
+                    },
+                );
             }
             continue;
         }
@@ -435,6 +438,13 @@ fn add_entry(api: &mut Api, e: Entry) {
         }
         if old.options.is_none() {
             old.options = e.options;
+        }
+        if old.returns.is_none() {
+            old.returns = e.returns;
+        }
+        // a section's text says more than a table row
+        if e.doc.len() > old.doc.len() {
+            old.doc = e.doc;
         }
         return;
     }

@@ -180,3 +180,50 @@ mod tests {
         );
     }
 }
+
+/// W512: `${name}` inside a double-quoted string, where `name` is a variable of the script: Rhai only
+/// interpolates backtick strings, so the text goes out literally (`image: ${registry}/tool:1.0`).
+pub fn uninterpolated(sources: &SourceMap, file: crate::source::FileId) -> Vec<Diagnostic> {
+    let text = &sources.get(file).text;
+    let lx = syntax::lex(text);
+    let decls = syntax::declarations(&lx);
+    let mut out = Vec::new();
+    for t in lx.code.iter().filter(|t| t.kind == Kind::Str('"')) {
+        let Some(value) = lx.str_value(t) else {
+            continue;
+        };
+        let base = t.start + 1;
+        let mut from = 0;
+        while let Some(i) = value[from..].find("${") {
+            let at = from + i;
+            from = at + 2;
+            let inner = &value[at + 2..];
+            let Some(close) = inner.find('}') else { break };
+            let expr = &inner[..close];
+            let name: String = expr
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            let declared = name == "values"
+                || decls.iter().any(|d| {
+                    d.name == name && d.start < t.start && !matches!(d.kind, DeclKind::Fn)
+                });
+            if name.is_empty() || !declared {
+                continue;
+            }
+            let span = Span::new(file, base + at, base + at + close + 3);
+            out.push(
+                Diagnostic::warning(
+                    "W512",
+                    format!("`${{{expr}}}` is not interpolated in a double-quoted string"),
+                )
+                .at(Some(span))
+                .label("written literally")
+                .help(format!(
+                    "Rhai interpolates `${{…}}` only in backtick strings: write `…${{{expr}}}…` in backticks, or join with `+`"
+                )),
+            );
+        }
+    }
+    out
+}

@@ -28,6 +28,7 @@ fn introspection_engine() -> Engine {
         paths: BTreeMap::new(),
         root: None,
         emitted: Vec::new(),
+        created: Vec::new(),
         modules: BTreeMap::new(),
     }));
     new_engine(state)

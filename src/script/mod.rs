@@ -115,6 +115,8 @@ pub(crate) struct State {
     pub paths: BTreeMap<String, PathBuf>,
     pub root: Option<PathBuf>,
     pub emitted: Vec<api::Emitted>,
+    /// Every Task and Pipeline the script built, to warn about the ones never emitted nor used.
+    pub created: Vec<api::Emitted>,
     pub modules: BTreeMap<String, rhai::Shared<rhai::Module>>,
 }
 
@@ -137,8 +139,10 @@ impl State {
     }
 }
 
-/// Evaluates a script into a bundle. The source map is returned in both cases, for rendering.
-pub fn evaluate(input: ScriptInput) -> (SourceMap, Result<Bundle, Diagnostics>) {
+/// Evaluates a script into a bundle. The source map is returned in both cases, for rendering, and so
+/// are the warnings about the script itself (objects built but never emitted, `${…}` in strings that do
+/// not interpolate).
+pub fn evaluate(input: ScriptInput) -> (SourceMap, Result<Bundle, Diagnostics>, Diagnostics) {
     let mut sources = SourceMap::new();
     let entry = sources.add(input.name.clone(), input.text.clone());
     let mut paths = BTreeMap::new();
@@ -154,6 +158,7 @@ pub fn evaluate(input: ScriptInput) -> (SourceMap, Result<Bundle, Diagnostics>) 
         paths,
         root: input.root.clone(),
         emitted: Vec::new(),
+        created: Vec::new(),
         modules: BTreeMap::new(),
     }));
     let engine = new_engine(state.clone());
@@ -168,15 +173,20 @@ pub fn evaluate(input: ScriptInput) -> (SourceMap, Result<Bundle, Diagnostics>) 
             engine.run_ast_with_scope(&mut scope, &ast)
         });
     drop(engine);
+    let mut warnings = Diagnostics::default();
     let outcome = match result {
         Err(err) => {
             let st = state.borrow();
             Err(Diagnostics(vec![to_diagnostic(&err, &st, entry)]))
         }
-        Ok(()) => api::finish(&state),
+        Ok(()) => {
+            warnings.extend(api::never_emitted(&state));
+            api::finish(&state)
+        }
     };
+    warnings.extend(help::uninterpolated(&state.borrow().sources, entry));
     let sources = std::mem::take(&mut state.borrow_mut().sources);
-    (sources, outcome)
+    (sources, outcome, warnings)
 }
 
 fn values_to_dynamic(v: &serde_json::Value) -> Dynamic {

@@ -504,3 +504,68 @@ fn unknown_variable_offers_did_you_mean() {
         "did you mean `who`?",
     );
 }
+
+// issue 13 §2.1: `${…}` in a double-quoted string, and image references
+
+#[test]
+fn dollar_brace_in_a_double_quoted_image_is_an_invalid_image_and_a_warning() {
+    let text = fail(
+        r##"let registry = "registry.example.com";
+let t = task("t");
+t.step("s", "${registry}/tool:1.0", "#!/bin/sh\ntrue");
+emit(t);"##,
+        "E143",
+        "invalid image reference `${registry}/tool:1.0`",
+    );
+    assert!(text.contains("W512"), "{text}");
+    assert!(
+        text.contains("`${registry}` is not interpolated in a double-quoted string"),
+        "{text}"
+    );
+    assert!(text.contains("backtick"), "{text}");
+}
+
+#[test]
+fn shell_variables_in_double_quoted_scripts_are_not_flagged() {
+    let c = pass(
+        r##"let t = task("t"); t.step("s", "alpine:3.20", "#!/bin/sh\necho ${HOME}\n"); emit(t);"##,
+    );
+    assert!(
+        !c.warnings.iter().any(|d| d.code == "W512"),
+        "{:?}",
+        c.warnings
+    );
+}
+
+// issue 13 §2.4: objects built but never emitted
+
+#[test]
+fn a_task_built_but_never_emitted_is_a_warning() {
+    let mut o = opts();
+    o.settings.gates = crate::validate::FeatureGates::parse("alpha").unwrap();
+    let c = compile_str(
+        "test.rhai",
+        r##"let p = pipeline("ci");
+let lint = task("lint").step("s", "alpine:3.20", "#!/bin/sh\ntrue");
+let used = task("used").step("s", "alpine:3.20", "#!/bin/sh\ntrue");
+p.task("used", used);
+let child = pipeline("child");
+child.task("x", task("x").step("s", "alpine:3.20", "#!/bin/sh\ntrue"));
+p.task("nested", child);
+emit(p);"##,
+        &o,
+    )
+    .unwrap_or_else(|f| panic!("{}", f.render_plain()));
+    let w: Vec<&str> = c
+        .warnings
+        .iter()
+        .filter(|d| d.code == "W511")
+        .map(|d| d.message.as_str())
+        .collect();
+    assert_eq!(
+        w,
+        ["the Task `lint` is built but never emitted, so it is not in the output"],
+        "{:?}",
+        c.warnings
+    );
+}

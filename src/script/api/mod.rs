@@ -110,6 +110,8 @@ pub(crate) struct PipelineData {
     /// Parallel to `spec.tasks` / `spec.finally`.
     sources: Vec<TaskSource>,
     finally_sources: Vec<TaskSource>,
+    /// Pipelines used as pipeline tasks (Pipelines in Pipelines).
+    children: Vec<PipelineB>,
 }
 
 /// A Pipeline under construction (`pipeline("name")`).
@@ -323,7 +325,7 @@ use step_action::*;
 use steps::*;
 use task::*;
 
-pub(crate) use finish::finish;
+pub(crate) use finish::{finish, never_emitted};
 use register::dstr;
 pub(crate) use register::register;
 pub use register::{dedent, function_names};

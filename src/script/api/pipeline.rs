@@ -53,7 +53,7 @@ pub(super) fn new_pipeline(
             }
         }
     }
-    Ok(PipelineB(Rc::new(RefCell::new(PipelineData {
+    let p = PipelineB(Rc::new(RefCell::new(PipelineData {
         name: name_arg(name, "pipeline")?,
         at: span,
         meta,
@@ -62,7 +62,10 @@ pub(super) fn new_pipeline(
         embed_default,
         sources: Vec::new(),
         finally_sources: Vec::new(),
-    }))))
+        children: Vec::new(),
+    })));
+    st.borrow_mut().created.push(Emitted::Pipeline(p.clone()));
+    Ok(p)
 }
 
 pub(super) fn as_bool(v: &Dynamic, what: &str) -> Result<bool, HostError> {
@@ -150,6 +153,7 @@ impl PipelineB {
             j.insert("taskRef".into(), json!({ "name": n, "kind": "Task" }));
             TaskSource::Fixed
         } else if let Some(p) = taskish.clone().try_cast::<PipelineB>() {
+            self.0.borrow_mut().children.push(p.clone());
             // Pipelines in Pipelines (alpha): embed the child pipeline's spec.
             let (res, _) = p.to_resource(true);
             if let Resource::Pipeline(child) = res {

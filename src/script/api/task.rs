@@ -96,6 +96,7 @@ pub(super) fn new_task(
             other => return Err(unknown_key(other, "task options", TASK_KEYS).into()),
         }
     }
+    st.borrow_mut().created.push(Emitted::Task(t.clone()));
     Ok(t)
 }
 

@@ -299,6 +299,14 @@ allowed.`\n\nWrong:\n\n    step_action(\"greet\", #{ image: \"alpine\", params: 
 reference`.\n\nWrong:\n\n    step_action(\"cache\", #{ image: \"alpine\", volumeMounts: [#{ name: \"cache\", mountPath: \"/cache\" }] });\n\nFixed:\n\n    step_action(\"cache\", #{ image: \"alpine\", params: [\"volume\"], volumeMounts: [#{ name: \"$(params.volume)\", mountPath: \"/cache\" }] });\n",
     },
     CodeInfo {
+        code: "E143",
+        title: "an invalid image reference",
+        explanation: "An image reference is `[registry[:port]/]path[:tag][@digest]`: lower-case path parts, a tag of \
+letters, digits, `_`, `.` and `-`. Kubernetes accepts any string in the field but fails the pod with \
+`InvalidImageName`, so the run would certainly fail. A `${…}` in the name usually means a Rhai variable was \
+written in a double-quoted string, which does not interpolate.\n\nWrong:\n\n    t.step(\"s\", \"${registry}/tool:1.0\", \"#!/bin/sh\\ntrue\");\n\nFixed:\n\n    t.step(\"s\", `${registry}/tool:1.0`, \"#!/bin/sh\\ntrue\");\n",
+    },
+    CodeInfo {
         code: "E401",
         title: "a beta feature is used, but the target allows only stable fields",
         explanation: "The target cluster's `enable-api-fields` is `stable` (`--feature-gates stable`), and this \

@@ -239,6 +239,9 @@ impl Checker<'_, '_> {
                 .help("set `image` on the step, or once for all steps with `t.step_template(#{ image: \"...\" })`");
                 self.report(&at(path, "image"), d);
             }
+            if let Some(i) = s.image.as_deref() {
+                self.image(&at(path, "image"), i);
+            }
             let script = s.script.as_deref().is_some_and(|x| !x.is_empty());
             let command_from_template =
                 s.command.is_empty() && template.is_some_and(|t| !t.command.is_empty());
@@ -522,6 +525,9 @@ impl Checker<'_, '_> {
             .help("set `image` on the sidecar");
             self.report(&at(path, "image"), d);
         }
+        if let Some(i) = sc.image.as_deref() {
+            self.image(&at(path, "image"), i);
+        }
         if sc.script.as_deref().is_some_and(|x| !x.is_empty()) && !sc.command.is_empty() {
             let d = Diagnostic::error(
                 "E111",
@@ -692,6 +698,24 @@ impl Checker<'_, '_> {
         }
     }
 
+    /// E143: an image reference Kubernetes would reject at pod creation.
+    fn image(&mut self, path: &str, image: &str) {
+        if image.is_empty() {
+            return;
+        }
+        if let Some(problem) = super::image::problem(image) {
+            let mut d = Diagnostic::error(
+                "E143",
+                format!("invalid image reference `{image}`: {problem}"),
+            )
+            .label("invalid image reference");
+            if image.contains("${") {
+                d = d.help("double-quoted Rhai strings do not interpolate: write the image in a backtick string (`${registry}/tool:1.0` in backticks) or join it with `+`");
+            }
+            self.report_text(path, image, d);
+        }
+    }
+
     /// 3.11: a StepAction's spec.
     pub(super) fn step_action(&mut self, spec: &StepActionSpec) {
         if spec.image.as_deref().is_none_or(str::is_empty) {
@@ -702,6 +726,9 @@ impl Checker<'_, '_> {
             .label("no image")
             .help("set `image`");
             self.report("spec.image", d);
+        }
+        if let Some(i) = spec.image.as_deref() {
+            self.image("spec.image", i);
         }
         if let Some(script) = spec.script.as_deref().filter(|s| !s.is_empty()) {
             if !spec.command.is_empty() {
