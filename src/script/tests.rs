@@ -569,3 +569,30 @@ emit(p);"##,
         c.warnings
     );
 }
+
+// issue 13 §2.5 and §2.6: lints on documented idioms
+
+#[test]
+fn w507_sees_a_quoted_result_handle() {
+    let c = pass(
+        r##"let t = task("t"); let r = t.result("log");
+t.step("s", "alpine:3.20", `#!/bin/sh
+cat build.log > "${r}"
+`);
+emit(t);"##,
+    );
+    assert!(c.warnings.iter().any(|d| d.code == "W507"), "{:?}", c.warnings);
+}
+
+#[test]
+fn w502_not_on_a_workspace_used_through_its_mount_path() {
+    // catalog kaniko: `dockerconfig` is mounted at /kaniko/.docker, which the executor reads by itself
+    let c = pass(
+        r##"let t = task("kaniko");
+let src = t.workspace("source");
+t.workspace("dockerconfig", #{ optional: true, mountPath: "/kaniko/.docker" });
+t.step(#{ name: "build", image: "gcr.io/kaniko-project/executor:v1.23.2", args: [`--context=${src}`] });
+emit(t);"##,
+    );
+    assert!(!c.warnings.iter().any(|d| d.code == "W502"), "{:?}", c.warnings);
+}

@@ -365,7 +365,8 @@ Fixed:\n\n    task(\"t\").param(\"image\").step(\"s\", \"$(params.image)\", \"ec
         code: "W502",
         title: "a workspace is never used",
         explanation: "A task declares a workspace that no `$(workspaces.w…)`, step workspace or mention of \
-its mount path uses; or a pipeline declares a workspace no task binds.\n\n\
+its mount path uses; or a pipeline declares a workspace no task binds. A task workspace with an explicit \
+`mountPath` counts as used: tools read such places by themselves (kaniko's `/kaniko/.docker`).\n\n\
 Wrong:\n\n    task(\"t\").workspace(\"source\").step(\"s\", \"alpine:3.20\", \"ls\")\n\n\
 Fixed:\n\n    task(\"t\").workspace(\"source\").step(\"s\", \"alpine:3.20\", \"ls $(workspaces.source.path)\")\n",
     },
