@@ -63,6 +63,8 @@ pub struct HostError {
     /// Text to point at inside the call (a map key, a string literal): the span is narrowed to its first
     /// occurrence after the call position.
     pub needle: Option<String>,
+    /// More errors of the same call, reported together (every wrong field of a map at once).
+    pub more: Vec<HostError>,
 }
 
 impl HostError {
@@ -75,6 +77,7 @@ impl HostError {
             secondary: Vec::new(),
             span: None,
             needle: None,
+            more: Vec::new(),
         }
     }
 
@@ -177,7 +180,7 @@ pub fn evaluate(input: ScriptInput) -> (SourceMap, Result<Bundle, Diagnostics>, 
     let outcome = match result {
         Err(err) => {
             let st = state.borrow();
-            Err(Diagnostics(vec![to_diagnostic(&err, &st, entry)]))
+            Err(Diagnostics(to_diagnostics(&err, &st, entry)))
         }
         Ok(()) => {
             warnings.extend(api::never_emitted(&state));
@@ -232,8 +235,43 @@ fn new_engine(state: Shared) -> Engine {
     engine
 }
 
-/// Turns a Rhai error into a diagnostic with the call trace back to the entry script.
-fn to_diagnostic(err: &EvalAltResult, st: &State, entry: FileId) -> Diagnostic {
+/// Turns a Rhai error into diagnostics (one, or more when a host error carries several problems of
+/// one call), each with the call trace back to the entry script.
+fn to_diagnostics(err: &EvalAltResult, st: &State, entry: FileId) -> Vec<Diagnostic> {
+    let (first, call) = to_diagnostic_and_call(err, st, entry);
+    let mut inner = err;
+    while let EvalAltResult::ErrorInFunctionCall(_, _, e, _)
+    | EvalAltResult::ErrorInModule(_, e, _) = inner
+    {
+        inner = e;
+    }
+    let mut out = vec![first.clone()];
+    if let EvalAltResult::ErrorRuntime(v, _) = inner
+        && let Some(h) = v.read_lock::<HostError>()
+    {
+        let base = call;
+        for m in &h.more {
+            let at = base.map(|s| match &m.needle {
+                Some(n) => narrow(&st.sources, s, n).unwrap_or(s),
+                None => s,
+            });
+            let mut d = Diagnostic::error(m.code, m.message.clone()).at(at);
+            for x in &m.help {
+                d = d.help(x.clone());
+            }
+            out.push(d.with_trace(first.trace.clone()));
+        }
+    }
+    out
+}
+
+/// Turns a Rhai error into a diagnostic with the call trace back to the entry script, and the span of
+/// the failing call (before it was narrowed to a needle).
+fn to_diagnostic_and_call(
+    err: &EvalAltResult,
+    st: &State,
+    entry: FileId,
+) -> (Diagnostic, Option<Span>) {
     let mut frames = Vec::new();
     let mut file = entry;
     let mut e = err;
@@ -362,7 +400,13 @@ fn to_diagnostic(err: &EvalAltResult, st: &State, entry: FileId) -> Diagnostic {
             Diagnostic::error("E006", msg).at(span)
         }
     };
-    d.with_trace(frames)
+    let call = match e {
+        EvalAltResult::ErrorRuntime(v, _) => {
+            v.read_lock::<HostError>().and_then(|h| h.span).or(span)
+        }
+        _ => span,
+    };
+    (d.with_trace(frames), call)
 }
 
 fn limit(span: Option<Span>, msg: String, help: &str) -> Diagnostic {
@@ -410,6 +454,26 @@ fn narrow(sources: &SourceMap, from: Span, needle: &str) -> Option<Span> {
     let mut end = (start + 4096).min(text.len());
     while !text.is_char_boundary(end) {
         end -= 1;
+    }
+    // `key:` (a map key) points at the key's value
+    if let Some(key) = needle.strip_suffix(':') {
+        let hay = &text[start..end];
+        let mut from_i = 0;
+        while let Some(i) = hay[from_i..].find(key) {
+            let k = start + from_i + i;
+            from_i += i + key.len();
+            let before_ok =
+                k == 0 || !text[..k].ends_with(|c: char| c.is_alphanumeric() || c == '_');
+            let after = text[k + key.len()..].trim_start_matches(['"', ' ', '\t']);
+            if !before_ok || !after.starts_with(':') {
+                continue;
+            }
+            let colon = text.len() - after.len();
+            let value = colon + 1 + (after[1..].len() - after[1..].trim_start().len());
+            let value_end = sources.get(from.file).token_end(value);
+            return Some(Span::new(from.file, value, value_end));
+        }
+        return None;
     }
     let i = text[start..end].find(needle)?;
     Some(Span::new(from.file, start + i, start + i + needle.len()))

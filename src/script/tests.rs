@@ -581,7 +581,11 @@ cat build.log > "${r}"
 `);
 emit(t);"##,
     );
-    assert!(c.warnings.iter().any(|d| d.code == "W507"), "{:?}", c.warnings);
+    assert!(
+        c.warnings.iter().any(|d| d.code == "W507"),
+        "{:?}",
+        c.warnings
+    );
 }
 
 #[test]
@@ -594,5 +598,35 @@ t.workspace("dockerconfig", #{ optional: true, mountPath: "/kaniko/.docker" });
 t.step(#{ name: "build", image: "gcr.io/kaniko-project/executor:v1.23.2", args: [`--context=${src}`] });
 emit(t);"##,
     );
-    assert!(!c.warnings.iter().any(|d| d.code == "W502"), "{:?}", c.warnings);
+    assert!(
+        !c.warnings.iter().any(|d| d.code == "W502"),
+        "{:?}",
+        c.warnings
+    );
+}
+
+// issue 13 §2.7: wrong-type fields
+
+#[test]
+fn wrong_type_fields_point_at_the_key_with_help_and_all_at_once() {
+    let src = r##"let t = task("t");
+t.step(#{
+    name: "lint",
+    image: "alpine:3.20",
+    args: "--fix",
+    command: "ruff",
+});
+emit(t);"##;
+    let f = compile_str("test.rhai", src, &opts()).unwrap_err();
+    let text = f.render_plain();
+    let e003: Vec<_> = f.diagnostics.iter().filter(|d| d.code == "E003").collect();
+    assert_eq!(e003.len(), 2, "{text}");
+    let args = e003.iter().find(|d| d.message.contains("--fix")).unwrap();
+    let at = args.span.unwrap();
+    assert_eq!(&src[at.start..at.end], r#""--fix""#, "{text}");
+    assert!(
+        text.contains(r#"this field takes a list: `["--fix"]`"#),
+        "{text}"
+    );
+    assert!(text.contains(r#"`["ruff"]`"#), "{text}");
 }
