@@ -6,6 +6,7 @@ mod cluster_import;
 mod cluster_run;
 mod conformance;
 mod corpus;
+mod docs;
 mod emit;
 mod examples;
 mod import;
