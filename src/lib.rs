@@ -67,9 +67,10 @@ impl Options {
         Ok(())
     }
 
-    /// Merges a `--values` YAML document (a mapping) into the values, deeply.
+    /// Merges a `--values` YAML document (a mapping) into the values, deeply. Scalars whose parsed value
+    /// would not print back as written keep their text (`tag: 1.10` is the string `"1.10"`).
     pub fn merge_values_yaml(&mut self, text: &str) -> Result<(), String> {
-        let v = emit::parse_value(text).map_err(|e| e.to_string())?;
+        let v = emit::parse_values(text).map_err(|e| e.to_string())?;
         match v {
             serde_json::Value::Object(m) => {
                 merge(&mut self.values, m);
