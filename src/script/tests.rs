@@ -630,3 +630,27 @@ emit(t);"##;
     );
     assert!(text.contains(r#"`["ruff"]`"#), "{text}");
 }
+
+// issue 13 §3: authored order of name-keyed maps
+
+#[test]
+fn pipeline_task_params_and_workspaces_keep_their_authored_order() {
+    let y = yaml(
+        r##"let t = task("t"); t.param("zeta"); t.param("alpha"); t.workspace("out"); t.workspace("in");
+t.step("s", "alpine:3.20", "#!/bin/sh\necho $(params.zeta) $(params.alpha) $(workspaces.out.path) $(workspaces.in.path)");
+let p = pipeline("p"); let a = p.workspace("a"); let b = p.workspace("b");
+p.task("x", t, #{ params: #{ zeta: "1", alpha: "2" }, workspaces: #{ out: a, "in": b } });
+emit(p.run(#{ workspaces: #{ b: empty_dir(), a: empty_dir() } }));"##,
+    );
+    let zeta = y.find("name: zeta\n      value").unwrap();
+    let alpha = y.find("name: alpha\n      value").unwrap();
+    assert!(zeta < alpha, "{y}");
+    let out = y.find("- name: out\n      workspace: a").unwrap();
+    let inn = y.find("- name: in\n      workspace: b").unwrap();
+    assert!(out < inn, "{y}");
+    let run = &y[y.find("kind: PipelineRun").unwrap()..];
+    assert!(
+        run.find("name: b").unwrap() < run.find("name: a").unwrap(),
+        "{run}"
+    );
+}

@@ -180,6 +180,54 @@ fn here(st: &Shared, ctx: &NativeCallContext) -> Option<Span> {
     st.borrow().span(ctx.call_source(), ctx.call_position())
 }
 
+/// Rhai maps are sorted by key; a list of `{name, …}` entries made from a map literal (`params: #{ b: ..,
+/// a: .. }`) is put back in the order the keys are written, found in the source after the call (entries
+/// whose key is not found there keep their sorted place after the others). `env` stays sorted.
+fn authored(st: &Shared, ctx: &NativeCallContext, list: Value) -> Value {
+    let Value::Array(mut items) = list else {
+        return list;
+    };
+    let Some(span) = here(st, ctx) else {
+        return Value::Array(items);
+    };
+    let s = st.borrow();
+    let text = &s.sources.get(span.file).text;
+    let start = span.start.min(text.len());
+    let mut end = (start + 8192).min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let hay = &text[start..end];
+    let position = |key: &str| -> usize {
+        let mut from = 0;
+        while let Some(i) = hay[from..].find(key) {
+            let at = from + i;
+            from = at + key.len().max(1);
+            let before = hay[..at].chars().last();
+            let quoted = before == Some('"') && hay[at + key.len()..].starts_with('"');
+            let after = hay[at + key.len() + usize::from(quoted)..].trim_start();
+            let ident_before = before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-');
+            if after.starts_with(':') && (quoted || !ident_before) {
+                return at;
+            }
+        }
+        usize::MAX
+    };
+    let mut keyed: Vec<(usize, Value)> = items
+        .drain(..)
+        .map(|v| {
+            let at = v
+                .get("name")
+                .and_then(Value::as_str)
+                .map(&position)
+                .unwrap_or(usize::MAX);
+            (at, v)
+        })
+        .collect();
+    keyed.sort_by_key(|(at, _)| *at);
+    Value::Array(keyed.into_iter().map(|(_, v)| v).collect())
+}
+
 fn set_origin(origins: &mut Origins, path: impl Into<String>, span: Option<Span>) {
     if let Some(s) = span {
         origins.insert(path, s);
