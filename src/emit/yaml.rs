@@ -172,7 +172,8 @@ fn keep_scalar_text(v: &mut Value, path: &str, positions: &Positions, lines: &[&
                 .min()
                 .unwrap_or(rest.len());
             let token = rest[..end].trim();
-            if !token.is_empty() && token != v.to_string() {
+            let canonical = v.to_string();
+            if !token.is_empty() && canonical != token {
                 *v = Value::String(token.to_string());
             }
         }

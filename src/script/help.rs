@@ -151,36 +151,6 @@ pub fn syntax_help(message: &str, span: Option<Span>, sources: &SourceMap) -> St
     "see the Rhai language reference: https://rhai.rs/book/".into()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn keywords_are_what_rhai_uses() {
-        // every listed keyword is rejected as a variable name, and none of Rhai's reserved-but-unused
-        // words is (they are plain identifiers here)
-        let opts = crate::Options::default();
-        for w in KEYWORDS {
-            let src = format!("let {w} = 1;");
-            assert!(
-                crate::compile_str("k.rhai", &src, &opts).is_err(),
-                "`{w}` is usable as a name"
-            );
-        }
-    }
-
-    #[test]
-    fn helps_name_the_keyword() {
-        let mut sources = SourceMap::new();
-        let f = sources.add("x.rhai", "let if = 1;");
-        let h = syntax_help("", Some(Span::new(f, 4, 6)), &sources);
-        assert!(
-            h.contains("`if` is a Rhai keyword") && h.contains("\"if\""),
-            "{h}"
-        );
-    }
-}
-
 /// W512: `${name}` inside a double-quoted string, where `name` is a variable of the script: Rhai only
 /// interpolates backtick strings, so the text goes out literally (`image: ${registry}/tool:1.0`).
 pub fn uninterpolated(sources: &SourceMap, file: crate::source::FileId) -> Vec<Diagnostic> {
@@ -226,4 +196,34 @@ pub fn uninterpolated(sources: &SourceMap, file: crate::source::FileId) -> Vec<D
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keywords_are_what_rhai_uses() {
+        // every listed keyword is rejected as a variable name, and none of Rhai's reserved-but-unused
+        // words is (they are plain identifiers here)
+        let opts = crate::Options::default();
+        for w in KEYWORDS {
+            let src = format!("let {w} = 1;");
+            assert!(
+                crate::compile_str("k.rhai", &src, &opts).is_err(),
+                "`{w}` is usable as a name"
+            );
+        }
+    }
+
+    #[test]
+    fn helps_name_the_keyword() {
+        let mut sources = SourceMap::new();
+        let f = sources.add("x.rhai", "let if = 1;");
+        let h = syntax_help("", Some(Span::new(f, 4, 6)), &sources);
+        assert!(
+            h.contains("`if` is a Rhai keyword") && h.contains("\"if\""),
+            "{h}"
+        );
+    }
 }

@@ -221,6 +221,14 @@ fn new_engine(state: Shared) -> Engine {
         }
         other => other,
     });
+    // A debugger that never stops: registering it makes Rhai keep the call stack, which tells an
+    // object made inside a module from which line of the user's script it came (diagnostics about it
+    // then show that trace).
+    #[allow(deprecated)]
+    engine.register_debugger(
+        |_, dbg| dbg,
+        |_, _, _, _, _| Ok(rhai::debugger::DebuggerCommand::Continue),
+    );
     engine.on_print(|s| eprintln!("{s}"));
     engine.on_debug(|s, src, pos| {
         let at = match (src, pos.line()) {

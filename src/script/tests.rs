@@ -654,3 +654,42 @@ emit(p.run(#{ workspaces: #{ b: empty_dir(), a: empty_dir() } }));"##,
         "{run}"
     );
 }
+
+// issue 13 §2.3: diagnostics about objects made inside a module carry the trace to the user's calls
+
+#[test]
+fn e011_inside_a_stdlib_module_traces_back_to_both_user_calls() {
+    let src = r##"import "kaniko" as kaniko;
+let p = pipeline("ci");
+let src = p.workspace("source");
+p.task("a", kaniko::build(), #{ workspaces: #{ source: src } });
+p.task("b", kaniko::build(#{ DOCKERFILE: "other/Dockerfile" }), #{ workspaces: #{ source: src } });
+emit(p);"##;
+    let f = compile_str("test.rhai", src, &opts()).unwrap_err();
+    let text = f.render_plain();
+    let d = f
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "E011")
+        .expect(&text);
+    // the trace ends at the user's second call; a label points at the first
+    let user = crate::source::FileId(0);
+    assert!(d.trace.iter().any(|fr| fr.span.file == user), "{text}");
+    let lines: Vec<usize> = d
+        .trace
+        .iter()
+        .chain(d.secondary.iter().map(|(s, _)| s).map(|s| {
+            // borrow-compatible shape
+            Box::leak(Box::new(crate::diag::Frame {
+                span: *s,
+                note: String::new(),
+            })) as &_
+        }))
+        .filter(|fr| fr.span.file == user)
+        .map(|fr| f.sources.get(user).line_col(fr.span.start).0)
+        .collect();
+    assert!(
+        lines.contains(&4) && lines.contains(&5),
+        "{lines:?}\n{text}"
+    );
+}

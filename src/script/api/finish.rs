@@ -161,7 +161,22 @@ pub(crate) fn finish(st: &Shared) -> Result<Bundle, Diagnostics> {
                     .at(origins.lookup(""))
                     .label("this one")
                     .secondary(prev.origins.lookup(""), "conflicts with this one")
-                    .help("give one of them another name, or embed it in its pipeline with `embed: true`"),
+                    // made inside a module: where the user's script asked for each of them
+                    .secondary(
+                        prev.origins.trace().last().map(|(s, _)| *s),
+                        "the other one is made by this call",
+                    )
+                    .help("give one of them another name, or embed it in its pipeline with `embed: true`")
+                    .with_trace(
+                        origins
+                            .trace()
+                            .iter()
+                            .map(|(span, note)| crate::diag::Frame {
+                                span: *span,
+                                note: note.clone(),
+                            })
+                            .collect(),
+                    ),
                 );
             }
             continue;

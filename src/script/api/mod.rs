@@ -228,6 +228,32 @@ fn authored(st: &Shared, ctx: &NativeCallContext, list: Value) -> Value {
     Value::Array(keyed.into_iter().map(|(_, v)| v).collect())
 }
 
+/// When a host function is called from inside a module: the calls that led there from the user's
+/// script, innermost first.
+fn call_trace(st: &Shared, ctx: &NativeCallContext) -> Vec<(Span, String)> {
+    if ctx.call_source().is_none_or(str::is_empty) {
+        return Vec::new();
+    }
+    let Some(dbg) = ctx.debugger() else {
+        return Vec::new();
+    };
+    let s = st.borrow();
+    let mut out = Vec::new();
+    // the last frame is this native call itself. A frame's position is in its caller, whose source is
+    // the previous frame's (a script function's frame carries its own module as source); the first
+    // caller is the entry script.
+    let stack = dbg.call_stack();
+    let mut caller: Option<&str> = None;
+    for f in stack.iter().take(stack.len().saturating_sub(1)) {
+        if let Some(span) = s.span(caller, f.pos) {
+            out.push((span, format!("in this call to `{}`", f.fn_name)));
+        }
+        caller = f.source.as_deref();
+    }
+    out.reverse();
+    out
+}
+
 fn set_origin(origins: &mut Origins, path: impl Into<String>, span: Option<Span>) {
     if let Some(s) = span {
         origins.insert(path, s);

@@ -64,6 +64,7 @@ pub(super) fn new_pipeline(
         finally_sources: Vec::new(),
         children: Vec::new(),
     })));
+    p.0.borrow_mut().origins.set_trace(call_trace(st, ctx));
     st.borrow_mut().created.push(Emitted::Pipeline(p.clone()));
     Ok(p)
 }
@@ -305,6 +306,7 @@ impl PipelineB {
             origins.insert("", s);
         }
         origins.graft("spec", &d.origins);
+        origins.set_trace(d.origins.trace().to_vec());
         for (list_name, tasks, sources) in [
             ("tasks", &mut spec.tasks, &d.sources),
             ("finally", &mut spec.finally, &d.finally_sources),
