@@ -11,9 +11,11 @@ mod check;
 mod cluster;
 mod diff;
 mod explain;
+mod graph;
 mod import;
 mod logs;
 mod run;
+mod simulate;
 
 use crate::Options;
 use crate::diag::render::Format;
@@ -78,6 +80,10 @@ enum Command {
     Logs(logs::LogsArgs),
     /// Cancel a running PipelineRun
     Cancel(cancel::CancelArgs),
+    /// Show what a run would do (order, skips, params, results, status) with no cluster or container
+    Simulate(simulate::SimulateArgs),
+    /// Draw a pipeline's task graph (Mermaid, Graphviz DOT or text)
+    Graph(graph::GraphArgs),
 }
 
 /// Inputs and output options shared by the commands that compile a script.
@@ -187,6 +193,8 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Run(a) => run::run(a),
         Command::Logs(a) => logs::run(a),
         Command::Cancel(a) => cancel::run(a),
+        Command::Simulate(a) => simulate::run(a),
+        Command::Graph(a) => graph::run(a),
     }
 }
 
