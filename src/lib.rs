@@ -24,6 +24,7 @@ pub mod import;
 pub mod model;
 pub mod script;
 pub mod source;
+pub mod testing;
 pub mod validate;
 
 use crate::diag::render::{Format, render, render_summary};

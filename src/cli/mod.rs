@@ -16,6 +16,7 @@ mod import;
 mod logs;
 mod run;
 mod simulate;
+mod test;
 
 use crate::Options;
 use crate::diag::render::Format;
@@ -84,6 +85,8 @@ enum Command {
     Simulate(simulate::SimulateArgs),
     /// Draw a pipeline's task graph (Mermaid, Graphviz DOT or text)
     Graph(graph::GraphArgs),
+    /// Run the *.test.rhai unit tests of pipelines (exit 0 all passed, 1 any failed)
+    Test(test::TestArgs),
 }
 
 /// Inputs and output options shared by the commands that compile a script.
@@ -133,6 +136,17 @@ impl OutputArgs {
             MessageFormat::Human => Format::Human,
             MessageFormat::Short => Format::Short,
             MessageFormat::Json => Format::Json,
+        }
+    }
+
+    /// Colour for a report on stdout (`auto`: when stdout is a terminal and `NO_COLOR` is unset).
+    fn color_stdout(&self) -> bool {
+        match self.color {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => {
+                std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
+            }
         }
     }
 
@@ -195,6 +209,7 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Cancel(a) => cancel::run(a),
         Command::Simulate(a) => simulate::run(a),
         Command::Graph(a) => graph::run(a),
+        Command::Test(a) => test::run_tests(a),
     }
 }
 

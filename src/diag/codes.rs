@@ -11,6 +11,7 @@
 //! | `W5xx` | warnings (lints) — `validate/` |
 //! | `E6xx` | build output (`-o DIR`, `--check`) |
 //! | `E9xx` | YAML input |
+//! | `T0xx` | `tekscript test` — `testing/` |
 
 pub struct CodeInfo {
     pub code: &'static str,
@@ -155,7 +156,9 @@ tekscript's own model) do not. `tekscript check` accepts it and warns.\n\nWrong:
 
 /// Every registered code.
 pub fn all() -> impl Iterator<Item = &'static CodeInfo> {
-    CORE.iter().chain(crate::validate::codes())
+    CORE.iter()
+        .chain(crate::validate::codes())
+        .chain(crate::testing::codes::CODES)
 }
 
 pub fn lookup(code: &str) -> Option<&'static CodeInfo> {
