@@ -63,8 +63,14 @@ pub fn failure_text(
         Format::Json => Format::Human,
         other => other,
     };
+    let mut d = with_comparison(failure);
+    if format == Format::Short
+        && let Some(c) = failure.comparison.as_ref().filter(|c| !c.multiline)
+    {
+        d.message = format!("{} (expected {}, actual {})", d.message, c.expected, c.actual);
+    }
     let mut out = render(
-        &[with_comparison(failure)],
+        &[d],
         &f.result.sources,
         format,
         style.color,
