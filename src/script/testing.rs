@@ -320,6 +320,12 @@ fn skip_reason(err: &EvalAltResult) -> Option<String> {
 
 fn failure_of(err: &EvalAltResult, st: &State, entry: FileId) -> TestFailure {
     let mut d = super::to_diagnostic(err, st, entry);
+    for frame in &mut d.trace {
+        // closures are functions named by a hash: say what they are
+        if frame.note.starts_with("in this call to `anon$") {
+            frame.note = "in this call to a closure".into();
+        }
+    }
     let mut comparison = None;
     let mut attached = Vec::new();
     if let EvalAltResult::ErrorRuntime(v, _) = innermost(err)

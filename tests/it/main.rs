@@ -15,3 +15,4 @@ mod robustness;
 mod stdlib;
 mod structure;
 mod support;
+mod testing;
