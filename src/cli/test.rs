@@ -48,7 +48,12 @@ pub fn run_tests(args: TestArgs) -> ExitStatus {
     let mut stdout = std::io::stdout().lock();
     let mut broken_pipe = false;
     let mut emit = |text: &str| {
-        if !broken_pipe && stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush()).is_err() {
+        if !broken_pipe
+            && stdout
+                .write_all(text.as_bytes())
+                .and_then(|_| stdout.flush())
+                .is_err()
+        {
             broken_pipe = true;
         }
     };

@@ -121,6 +121,8 @@ pub struct FileResult {
 struct Registered {
     name: String,
     f: FnPtr,
+    /// The `test(..)` call: where a failure with no position of its own is shown.
+    at: Option<crate::source::Span>,
     /// A registration problem (duplicate name): the case fails with it when run.
     problem: Option<Diagnostic>,
 }
@@ -132,7 +134,12 @@ struct Ctx {
     output: Vec<String>,
     builds: HashMap<String, Rc<BuildData>>,
     snapshots: BTreeSet<String>,
+    /// The file's imports at its end (`import "git" as git;`), so cases can use them.
+    imports: Vec<(rhai::ImmutableString, rhai::Shared<rhai::Module>)>,
 }
+
+/// Called after the file's last statement: records its imports.
+const END_OF_FILE: &str = "__tekscript_test_file_end";
 
 type Tctx = Rc<RefCell<Ctx>>;
 
@@ -228,13 +235,23 @@ pub fn run_file(file: TestFile, host: Rc<dyn Host>, selected: &dyn Fn(&str) -> b
     });
     register(&mut engine, state.clone(), tctx.clone(), &file, host);
 
+    let t = tctx.clone();
+    engine.register_fn(END_OF_FILE, move |ctx: NativeCallContext| {
+        t.borrow_mut().imports = ctx
+            .global_runtime_state()
+            .scan_imports_raw()
+            .map(|(n, m)| (n.clone(), m.clone()))
+            .collect();
+    });
     let mut scope = Scope::new();
     let ast = engine
         .compile_with_scope(&scope, &file.text)
         .map_err(|e| Box::new(EvalAltResult::ErrorParsing(*e.0, e.1)));
     let loaded = ast.and_then(|mut ast| {
         ast.set_source(file.name.clone());
-        engine.run_ast_with_scope(&mut scope, &ast).map(|_| ast)
+        let tail = engine.compile(format!("{END_OF_FILE}();"))?;
+        let whole = ast.merge(&tail);
+        engine.run_ast_with_scope(&mut scope, &whole).map(|_| ast)
     });
     let mut result = FileResult {
         sources: SourceMap::new(),
@@ -250,6 +267,7 @@ pub fn run_file(file: TestFile, host: Rc<dyn Host>, selected: &dyn Fn(&str) -> b
         }
         Ok(ast) => {
             let cases = std::mem::take(&mut tctx.borrow_mut().cases);
+            let imports = std::mem::take(&mut tctx.borrow_mut().imports);
             for case in cases {
                 if !selected(&case.name) {
                     result.cases.push(CaseResult {
@@ -264,7 +282,7 @@ pub fn run_file(file: TestFile, host: Rc<dyn Host>, selected: &dyn Fn(&str) -> b
                 tctx.borrow_mut().running = true;
                 let called = match &case.problem {
                     Some(_) => Ok(Dynamic::UNIT),
-                    None => case.f.call::<Dynamic>(&engine, &ast, ()),
+                    None => call_case(&engine, &ast, &case.f, &file.name, &imports),
                 };
                 tctx.borrow_mut().running = false;
                 let outcome = match (case.problem, called) {
@@ -278,7 +296,12 @@ pub fn run_file(file: TestFile, host: Rc<dyn Host>, selected: &dyn Fn(&str) -> b
                         Some(reason) => Outcome::Skipped(reason),
                         None => {
                             let st = state.borrow();
-                            Outcome::Failed(Box::new(failure_of(&err, &st, entry)))
+                            let mut f = failure_of(&err, &st, entry);
+                            if f.diagnostic.span.is_none() {
+                                f.diagnostic.span = case.at;
+                                f.diagnostic.label = Some("in this test".into());
+                            }
+                            Outcome::Failed(Box::new(f))
                         }
                     },
                 };
@@ -295,6 +318,31 @@ pub fn run_file(file: TestFile, host: Rc<dyn Host>, selected: &dyn Fn(&str) -> b
     result.snapshots = std::mem::take(&mut tctx.borrow_mut().snapshots);
     result.sources = std::mem::take(&mut state.borrow_mut().sources);
     result
+}
+
+/// Calls a case's closure with a fresh operation budget and the file's imports.
+fn call_case(
+    engine: &Engine,
+    ast: &rhai::AST,
+    f: &FnPtr,
+    source: &str,
+    imports: &[(rhai::ImmutableString, rhai::Shared<rhai::Module>)],
+) -> R<Dynamic> {
+    let mut global = engine.new_global_runtime_state();
+    global.lib.push(ast.shared_lib().clone());
+    global.source = Some(source.into());
+    for (name, module) in imports {
+        global.push_import(name.clone(), module.clone());
+    }
+    let ctx: NativeCallContext = (
+        engine,
+        f.fn_name(),
+        Some(source),
+        &global,
+        rhai::Position::NONE,
+    )
+        .into();
+    f.call_raw(&ctx, None, [])
 }
 
 /// The innermost error of a call chain.
@@ -447,15 +495,14 @@ impl BuildData {
         let candidates: Vec<usize> = (0..self.docs.len())
             .filter(|&i| self.docs[i]["kind"] == kind)
             .collect();
-        let names: Vec<String> = candidates.iter().map(|&i| doc_name(&self.docs[i])).collect();
+        let names: Vec<String> = candidates
+            .iter()
+            .map(|&i| doc_name(&self.docs[i]))
+            .collect();
         match name {
             None => match candidates.as_slice() {
                 [one] => Ok(*one),
-                [] => Err(HostError::new(
-                    "T004",
-                    format!("{} has no {what}", self.name),
-                )
-                .into()),
+                [] => Err(HostError::new("T004", format!("{} has no {what}", self.name)).into()),
                 _ => Err(HostError::new(
                     "T004",
                     format!(
@@ -581,7 +628,10 @@ impl BuiltPipelineTask {
     }
 
     fn name(&self) -> String {
-        self.value()["name"].as_str().unwrap_or_default().to_string()
+        self.value()["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     }
 
     /// The task's spec: embedded, or the build's Task it refers to.
@@ -615,7 +665,10 @@ impl BuiltPipelineTask {
         let mut parents: Vec<usize> = g.parents(i).to_vec();
         parents.sort();
         parents.dedup();
-        parents.into_iter().map(|p| g.nodes[p].name.clone()).collect()
+        parents
+            .into_iter()
+            .map(|p| g.nodes[p].name.clone())
+            .collect()
     }
 }
 
@@ -779,7 +832,8 @@ const SHORT: usize = 72;
 
 fn comparison(expected: &Value, actual: &Value) -> Comparison {
     let (e, a) = (show(expected), show(actual));
-    if e.len() <= SHORT && a.len() <= SHORT {
+    let lines = |v: &Value| v.as_str().is_some_and(|s| s.contains('\n'));
+    if e.len() <= SHORT && a.len() <= SHORT && !lines(expected) && !lines(actual) {
         return Comparison {
             expected: e,
             actual: a,
@@ -815,7 +869,11 @@ fn param_value(v: &ParamValue) -> Value {
 
 fn waves(r: &Report) -> BTreeMap<Duration, usize> {
     let times: BTreeSet<Duration> = r.tasks.iter().filter_map(|t| t.decided_at).collect();
-    times.into_iter().enumerate().map(|(i, t)| (t, i + 1)).collect()
+    times
+        .into_iter()
+        .enumerate()
+        .map(|(i, t)| (t, i + 1))
+        .collect()
 }
 
 fn task_json(r: &Report, i: usize) -> Value {
@@ -830,7 +888,10 @@ fn task_json(r: &Report, i: usize) -> Value {
         .iter()
         .map(|(k, v)| (k.clone(), param_value(v)))
         .collect();
-    let order = r.tasks[..i].iter().filter(|t| t.decided_at.is_some()).count();
+    let order = r.tasks[..i]
+        .iter()
+        .filter(|t| t.decided_at.is_some())
+        .count();
     json!({
         "name": t.name,
         "finally": t.finally,
@@ -890,8 +951,8 @@ fn take_opts(opts: rhai::Map, what: &str, known: &[&str]) -> R<BTreeMap<String, 
     let mut out = BTreeMap::new();
     for (k, v) in opts {
         if !known.contains(&k.as_str()) {
-            let mut e =
-                HostError::new("E004", format!("unknown option `{k}` of {what}")).needle(k.as_str());
+            let mut e = HostError::new("E004", format!("unknown option `{k}` of {what}"))
+                .needle(k.as_str());
             e = match crate::diag::suggest::did_you_mean(&k, known.iter().copied()) {
                 Some(s) => e.help(format!("did you mean `{s}`?")),
                 None => e.help(format!("the options are: {}", known.join(", "))),
@@ -929,9 +990,8 @@ fn do_build(tctx: &Tctx, dir: &Path, path: &str, opts: rhai::Map) -> R<Build> {
         };
         for f in list {
             let p = normalize(&dir.join(&f));
-            let text = std::fs::read_to_string(&p).map_err(|e| {
-                misuse(format!("cannot read values file {}: {e}", p.display()))
-            })?;
+            let text = std::fs::read_to_string(&p)
+                .map_err(|e| misuse(format!("cannot read values file {}: {e}", p.display())))?;
             options
                 .merge_values_yaml(&text)
                 .map_err(|e| misuse(format!("values file {}: {e}", p.display())))?;
@@ -950,7 +1010,8 @@ fn do_build(tctx: &Tctx, dir: &Path, path: &str, opts: rhai::Map) -> R<Build> {
         key.push_str(&format!("\0set={}", Value::Object(options.values.clone())));
     }
     if let Some(g) = opts.get("feature_gates") {
-        let g = super::convert::to_string_value(g, "feature_gates").map_err(Box::<EvalAltResult>::from)?;
+        let g = super::convert::to_string_value(g, "feature_gates")
+            .map_err(Box::<EvalAltResult>::from)?;
         options.settings.gates = crate::validate::FeatureGates::parse(&g).map_err(misuse)?;
         key.push_str(&format!("\0gates={g}"));
     }
@@ -1006,7 +1067,9 @@ fn stated(opts: &BTreeMap<String, Dynamic>, names: &[String]) -> R<Stated> {
                     Some((r, n)) => (
                         r.to_string(),
                         Some(n.parse::<u32>().map_err(|_| {
-                            misuse(format!("`fail`: `{n}` in \"{s}\" is not a number of attempts"))
+                            misuse(format!(
+                                "`fail`: `{n}` in \"{s}\" is not a number of attempts"
+                            ))
                         })?),
                     ),
                     None => (s.clone(), None),
@@ -1067,7 +1130,8 @@ fn stated(opts: &BTreeMap<String, Dynamic>, names: &[String]) -> R<Stated> {
                 .try_cast::<rhai::Map>()
                 .ok_or_else(|| misuse("`results` takes a map `#{ task: #{ result: value } }`"))?;
             for (name, v) in rs {
-                let j = super::convert::to_json(&v, "result value").map_err(Box::<EvalAltResult>::from)?;
+                let j = super::convert::to_json(&v, "result value")
+                    .map_err(Box::<EvalAltResult>::from)?;
                 let j = match j {
                     Value::Number(n) => Value::String(n.to_string()),
                     Value::Bool(b) => Value::String(b.to_string()),
@@ -1099,7 +1163,14 @@ fn do_simulate(target: Dynamic, opts: rhai::Map) -> R<Simulation> {
     let opts = take_opts(
         opts,
         "simulate()",
-        &["params", "workspaces", "fail", "timeout", "results", "pipeline"],
+        &[
+            "params",
+            "workspaces",
+            "fail",
+            "timeout",
+            "results",
+            "pipeline",
+        ],
     )?;
     let target = if let Some(b) = target.clone().try_cast::<Build>() {
         Target::Build(b.0)
@@ -1126,7 +1197,9 @@ fn do_simulate(target: Dynamic, opts: rhai::Map) -> R<Simulation> {
             .try_cast::<rhai::Map>()
             .ok_or_else(|| misuse("`params` takes a map of param values"))?;
         for (k, v) in m {
-            let raw = match super::convert::to_json(&v, "param value").map_err(Box::<EvalAltResult>::from)? {
+            let raw = match super::convert::to_json(&v, "param value")
+                .map_err(Box::<EvalAltResult>::from)?
+            {
                 Value::String(s) => s,
                 other @ (Value::Array(_) | Value::Object(_)) => other.to_string(),
                 other => other.to_string(),
@@ -1135,10 +1208,9 @@ fn do_simulate(target: Dynamic, opts: rhai::Map) -> R<Simulation> {
         }
     }
     if let Some(w) = opts.get("workspaces") {
-        let m = w
-            .clone()
-            .try_cast::<rhai::Map>()
-            .ok_or_else(|| misuse("`workspaces` takes a map of bindings (`#{ source: \"emptyDir\" }`)"))?;
+        let m = w.clone().try_cast::<rhai::Map>().ok_or_else(|| {
+            misuse("`workspaces` takes a map of bindings (`#{ source: \"emptyDir\" }`)")
+        })?;
         for (k, v) in m {
             req.workspaces.push(format!("{k}={v}"));
         }
@@ -1198,7 +1270,12 @@ fn do_simulate(target: Dynamic, opts: rhai::Map) -> R<Simulation> {
 // ---------------------------------------------------------------------------------------------
 // Assertions
 
-fn fail_compare(message: &str, label: &str, expected: &Value, actual: &Value) -> Box<EvalAltResult> {
+fn fail_compare(
+    message: &str,
+    label: &str,
+    expected: &Value,
+    actual: &Value,
+) -> Box<EvalAltResult> {
     let mut r = Raised::new("T001", message).label(label);
     r.comparison = Some(comparison(expected, actual));
     r.into()
@@ -1241,12 +1318,9 @@ fn do_assert_ne(actual: &Dynamic, other: &Dynamic, msg: Option<&str>) -> R<()> {
 fn do_assert(cond: &Dynamic, msg: Option<&str>) -> R<()> {
     match cond.as_bool() {
         Ok(true) => Ok(()),
-        Ok(false) => Err(Raised::new(
-            "T001",
-            with_message("assertion failed", msg),
-        )
-        .label("this is false")
-        .into()),
+        Ok(false) => Err(Raised::new("T001", with_message("assertion failed", msg))
+            .label("this is false")
+            .into()),
         Err(_) => Err(misuse(format!(
             "assert() takes a bool, found {}; use assert_eq(actual, expected) to compare values",
             type_name(cond)
@@ -1264,7 +1338,11 @@ fn do_assert_contains(haystack: &Dynamic, needle: &Dynamic, msg: Option<&str>) -
         (Value::String(_) | Value::Object(_), _) => {
             return Err(misuse(format!(
                 "assert_contains() looks for a string in a {}, found {}",
-                if h.is_string() { "string" } else { "map's keys" },
+                if h.is_string() {
+                    "string"
+                } else {
+                    "map's keys"
+                },
                 type_name(needle)
             )));
         }
@@ -1346,7 +1424,9 @@ fn register(engine: &mut Engine, st: Shared, tctx: Tctx, file: &TestFile, host: 
         move |ctx: NativeCallContext, name: &str, f: FnPtr| -> R<()> {
             let mut c = t.borrow_mut();
             if c.running {
-                return Err(misuse("test() inside a test: register cases at the top level of the file"));
+                return Err(misuse(
+                    "test() inside a test: register cases at the top level of the file",
+                ));
             }
             if name.trim().is_empty() {
                 return Err(misuse("a test needs a name"));
@@ -1358,9 +1438,11 @@ fn register(engine: &mut Engine, st: Shared, tctx: Tctx, file: &TestFile, host: 
                     .label("second test of this name")
                     .help("give every test of a file its own name")
             });
+            let at = s.borrow().span(ctx.call_source(), ctx.call_position());
             c.cases.push(Registered {
                 name: name.to_string(),
                 f,
+                at,
                 problem,
             });
             Ok(())
@@ -1376,7 +1458,9 @@ fn register(engine: &mut Engine, st: Shared, tctx: Tctx, file: &TestFile, host: 
     // --- build
     let t = tctx.clone();
     let dir = file.dir.clone();
-    engine.register_fn("build", move |path: &str| do_build(&t, &dir, path, rhai::Map::new()));
+    engine.register_fn("build", move |path: &str| {
+        do_build(&t, &dir, path, rhai::Map::new())
+    });
     let t = tctx.clone();
     let dir = file.dir.clone();
     engine.register_fn("build", move |path: &str, opts: rhai::Map| {
@@ -1396,7 +1480,9 @@ fn register(engine: &mut Engine, st: Shared, tctx: Tctx, file: &TestFile, host: 
             match &b.0.result {
                 Ok(c) => diag_maps(c.warnings.iter(), &c.sources),
                 Err(f) => diag_maps(
-                    f.diagnostics.iter().filter(|d| d.severity == Severity::Warning),
+                    f.diagnostics
+                        .iter()
+                        .filter(|d| d.severity == Severity::Warning),
                     &f.sources,
                 ),
             }
@@ -1422,30 +1508,54 @@ fn register(engine: &mut Engine, st: Shared, tctx: Tctx, file: &TestFile, host: 
         })
         .register_fn("pipeline", |b: &mut Build| -> R<BuiltPipeline> {
             let doc = b.0.find("Pipeline", "pipeline", None)?;
-            Ok(BuiltPipeline { build: b.0.clone(), doc })
+            Ok(BuiltPipeline {
+                build: b.0.clone(),
+                doc,
+            })
         })
-        .register_fn("pipeline", |b: &mut Build, name: &str| -> R<BuiltPipeline> {
-            let doc = b.0.find("Pipeline", "pipeline", Some(name))?;
-            Ok(BuiltPipeline { build: b.0.clone(), doc })
-        })
+        .register_fn(
+            "pipeline",
+            |b: &mut Build, name: &str| -> R<BuiltPipeline> {
+                let doc = b.0.find("Pipeline", "pipeline", Some(name))?;
+                Ok(BuiltPipeline {
+                    build: b.0.clone(),
+                    doc,
+                })
+            },
+        )
         .register_fn("task", |b: &mut Build, name: &str| -> R<BuiltTask> {
             let doc = b.0.find("Task", "Task", Some(name))?;
-            Ok(BuiltTask { build: b.0.clone(), doc })
+            Ok(BuiltTask {
+                build: b.0.clone(),
+                doc,
+            })
         })
         .register_fn("run", |b: &mut Build| -> R<BuiltRun> {
             let doc = b.0.find("PipelineRun", "PipelineRun", None)?;
-            Ok(BuiltRun { build: b.0.clone(), doc })
+            Ok(BuiltRun {
+                build: b.0.clone(),
+                doc,
+            })
         })
         .register_fn("run", |b: &mut Build, name: &str| -> R<BuiltRun> {
             let doc = b.0.find("PipelineRun", "PipelineRun", Some(name))?;
-            Ok(BuiltRun { build: b.0.clone(), doc })
+            Ok(BuiltRun {
+                build: b.0.clone(),
+                doc,
+            })
         });
 
     // --- pipelines
     engine
-        .register_get("name", |p: &mut BuiltPipeline| doc_name(&p.build.docs[p.doc]))
-        .register_get("object", |p: &mut BuiltPipeline| dynamic(&p.build.docs[p.doc]))
-        .register_fn("yaml", |p: &mut BuiltPipeline| yaml_of(&p.build.docs[p.doc]))
+        .register_get("name", |p: &mut BuiltPipeline| {
+            doc_name(&p.build.docs[p.doc])
+        })
+        .register_get("object", |p: &mut BuiltPipeline| {
+            dynamic(&p.build.docs[p.doc])
+        })
+        .register_fn("yaml", |p: &mut BuiltPipeline| {
+            yaml_of(&p.build.docs[p.doc])
+        })
         .register_get("params", |p: &mut BuiltPipeline| {
             by_name(&p.build.docs[p.doc]["spec"]["params"])
         })
@@ -1464,16 +1574,20 @@ fn register(engine: &mut Engine, st: Shared, tctx: Tctx, file: &TestFile, host: 
         .register_get("images", |p: &mut BuiltPipeline| {
             let mut all = BTreeSet::new();
             for t in pipeline_tasks(p) {
-                all.extend(t.spec().map(|s| spec_images(&t.build, s)).unwrap_or_default());
+                all.extend(
+                    t.spec()
+                        .map(|s| spec_images(&t.build, s))
+                        .unwrap_or_default(),
+                );
             }
             strings(all)
         })
-        .register_fn("task", |p: &mut BuiltPipeline, name: &str| -> R<BuiltPipelineTask> {
-            let all = pipeline_tasks(p);
-            let names: Vec<String> = all.iter().map(BuiltPipelineTask::name).collect();
-            all.into_iter()
-                .find(|t| t.name() == name)
-                .ok_or_else(|| {
+        .register_fn(
+            "task",
+            |p: &mut BuiltPipeline, name: &str| -> R<BuiltPipelineTask> {
+                let all = pipeline_tasks(p);
+                let names: Vec<String> = all.iter().map(BuiltPipelineTask::name).collect();
+                all.into_iter().find(|t| t.name() == name).ok_or_else(|| {
                     not_found(
                         &format!("pipeline `{}`", doc_name(&p.build.docs[p.doc])),
                         "task",
@@ -1481,7 +1595,8 @@ fn register(engine: &mut Engine, st: Shared, tctx: Tctx, file: &TestFile, host: 
                         &names,
                     )
                 })
-        });
+            },
+        );
 
     // --- pipeline tasks
     engine
@@ -1505,7 +1620,9 @@ fn register(engine: &mut Engine, st: Shared, tctx: Tctx, file: &TestFile, host: 
             )
         })
         .register_get("after", |t: &mut BuiltPipelineTask| strings(t.after()))
-        .register_get("params", |t: &mut BuiltPipelineTask| values_by_name(&t.value()["params"]))
+        .register_get("params", |t: &mut BuiltPipelineTask| {
+            values_by_name(&t.value()["params"])
+        })
         .register_get("when", |t: &mut BuiltPipelineTask| -> rhai::Array {
             t.value()["when"]
                 .as_array()
@@ -1528,24 +1645,36 @@ fn register(engine: &mut Engine, st: Shared, tctx: Tctx, file: &TestFile, host: 
                 .collect()
         })
         .register_get("images", |t: &mut BuiltPipelineTask| {
-            strings(t.spec().map(|s| spec_images(&t.build, s)).unwrap_or_default())
+            strings(
+                t.spec()
+                    .map(|s| spec_images(&t.build, s))
+                    .unwrap_or_default(),
+            )
         })
         .register_get("retries", |t: &mut BuiltPipelineTask| {
             t.value()["retries"].as_i64().unwrap_or(0) as rhai::INT
         })
-        .register_get("timeout", |t: &mut BuiltPipelineTask| dynamic(&t.value()["timeout"]))
-        .register_get("matrix", |t: &mut BuiltPipelineTask| dynamic(&t.value()["matrix"]));
+        .register_get("timeout", |t: &mut BuiltPipelineTask| {
+            dynamic(&t.value()["timeout"])
+        })
+        .register_get("matrix", |t: &mut BuiltPipelineTask| {
+            dynamic(&t.value()["matrix"])
+        });
 
     // --- tasks
     engine
         .register_get("name", |t: &mut BuiltTask| doc_name(&t.build.docs[t.doc]))
         .register_get("object", |t: &mut BuiltTask| dynamic(&t.build.docs[t.doc]))
         .register_fn("yaml", |t: &mut BuiltTask| yaml_of(&t.build.docs[t.doc]))
-        .register_get("params", |t: &mut BuiltTask| by_name(&t.build.docs[t.doc]["spec"]["params"]))
+        .register_get("params", |t: &mut BuiltTask| {
+            by_name(&t.build.docs[t.doc]["spec"]["params"])
+        })
         .register_get("results", |t: &mut BuiltTask| {
             list_names(&t.build.docs[t.doc]["spec"]["results"])
         })
-        .register_get("steps", |t: &mut BuiltTask| list_names(&t.build.docs[t.doc]["spec"]["steps"]))
+        .register_get("steps", |t: &mut BuiltTask| {
+            list_names(&t.build.docs[t.doc]["spec"]["steps"])
+        })
         .register_get("workspaces", |t: &mut BuiltTask| {
             list_names(&t.build.docs[t.doc]["spec"]["workspaces"])
         })
@@ -1572,8 +1701,12 @@ fn register(engine: &mut Engine, st: Shared, tctx: Tctx, file: &TestFile, host: 
         });
 
     // --- simulate
-    engine.register_fn("simulate", |target: Dynamic| do_simulate(target, rhai::Map::new()));
-    engine.register_fn("simulate", |target: Dynamic, opts: rhai::Map| do_simulate(target, opts));
+    engine.register_fn("simulate", |target: Dynamic| {
+        do_simulate(target, rhai::Map::new())
+    });
+    engine.register_fn("simulate", |target: Dynamic, opts: rhai::Map| {
+        do_simulate(target, opts)
+    });
     engine
         .register_get("status", |s: &mut Simulation| s.0.reason.clone())
         .register_get("reason", |s: &mut Simulation| s.0.reason.clone())
@@ -1590,18 +1723,21 @@ fn register(engine: &mut Engine, st: Shared, tctx: Tctx, file: &TestFile, host: 
                 .map(|(k, v)| (k.into(), dynamic(&param_value(v))))
                 .collect()
         })
-        .register_fn("task", |s: &mut Simulation, name: &str| -> R<SimulatedTask> {
-            match s.0.tasks.iter().position(|t| t.name == name) {
-                Some(index) => Ok(SimulatedTask {
-                    report: s.0.clone(),
-                    index,
-                }),
-                None => {
-                    let names: Vec<String> = s.0.tasks.iter().map(|t| t.name.clone()).collect();
-                    Err(not_found("the simulated run", "task", name, &names))
+        .register_fn(
+            "task",
+            |s: &mut Simulation, name: &str| -> R<SimulatedTask> {
+                match s.0.tasks.iter().position(|t| t.name == name) {
+                    Some(index) => Ok(SimulatedTask {
+                        report: s.0.clone(),
+                        index,
+                    }),
+                    None => {
+                        let names: Vec<String> = s.0.tasks.iter().map(|t| t.name.clone()).collect();
+                        Err(not_found("the simulated run", "task", name, &names))
+                    }
                 }
-            }
-        });
+            },
+        );
     let h = host.clone();
     engine.register_fn("text", move |s: &mut Simulation| h.simulation_text(&s.0));
     for field in [
@@ -1617,11 +1753,15 @@ fn register(engine: &mut Engine, st: Shared, tctx: Tctx, file: &TestFile, host: 
     engine
         .register_fn("assert", |c: Dynamic| do_assert(&c, None))
         .register_fn("assert", |c: Dynamic, m: &str| do_assert(&c, Some(m)))
-        .register_fn("assert_eq", |a: Dynamic, e: Dynamic| do_assert_eq(&a, &e, None))
+        .register_fn("assert_eq", |a: Dynamic, e: Dynamic| {
+            do_assert_eq(&a, &e, None)
+        })
         .register_fn("assert_eq", |a: Dynamic, e: Dynamic, m: &str| {
             do_assert_eq(&a, &e, Some(m))
         })
-        .register_fn("assert_ne", |a: Dynamic, e: Dynamic| do_assert_ne(&a, &e, None))
+        .register_fn("assert_ne", |a: Dynamic, e: Dynamic| {
+            do_assert_ne(&a, &e, None)
+        })
         .register_fn("assert_ne", |a: Dynamic, e: Dynamic, m: &str| {
             do_assert_ne(&a, &e, Some(m))
         })
@@ -1681,4 +1821,153 @@ pub fn function_names() -> Vec<String> {
     let mut v = api::function_names();
     v.extend(FUNCTIONS.iter().map(|s| s.to_string()));
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct NoHost;
+    impl Host for NoHost {
+        fn snapshot(&self, _: &str, _: &str) -> Result<(), SnapshotProblem> {
+            Ok(())
+        }
+        fn simulation_text(&self, _: &Report) -> String {
+            String::new()
+        }
+    }
+
+    fn run(text: &str) -> FileResult {
+        run_file(
+            TestFile {
+                name: "t.test.rhai".into(),
+                text: text.into(),
+                dir: PathBuf::from("."),
+            },
+            Rc::new(NoHost),
+            &|_| true,
+        )
+    }
+
+    fn outcomes(r: &FileResult) -> Vec<(String, String)> {
+        r.cases
+            .iter()
+            .map(|c| {
+                let o = match &c.outcome {
+                    Outcome::Passed => "passed".to_string(),
+                    Outcome::Failed(f) => format!("{} {}", f.diagnostic.code, f.diagnostic.message),
+                    Outcome::Skipped(r) => format!("skipped {r}"),
+                    Outcome::Filtered => "filtered".into(),
+                };
+                (c.name.clone(), o)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn cases_run_in_order_and_failures_do_not_stop_others() {
+        let r = run(r#"
+            test("a", || assert_eq(1 + 1, 2));
+            test("b", || assert_eq([1, #{ x: "y" }], [1, #{ x: "z" }]));
+            test("c", || skip("later"));
+            test("d", || { assert(true); assert_ne("a", "b"); assert_contains("abc", "b"); });
+        "#);
+        assert!(r.load_error.is_none());
+        assert_eq!(
+            outcomes(&r),
+            vec![
+                ("a".into(), "passed".into()),
+                (
+                    "b".into(),
+                    "T001 assertion failed: the values are not equal".into()
+                ),
+                ("c".into(), "skipped later".into()),
+                ("d".into(), "passed".into()),
+            ]
+        );
+        let Outcome::Failed(f) = &r.cases[1].outcome else {
+            unreachable!()
+        };
+        assert_eq!(
+            f.comparison,
+            Some(Comparison {
+                expected: "[1, #{ x: \"z\" }]".into(),
+                actual: "[1, #{ x: \"y\" }]".into(),
+                multiline: false
+            })
+        );
+        let span = f.diagnostic.span.expect("at the assertion");
+        assert_eq!(r.sources.location(span).to_string(), "t.test.rhai:3:26");
+    }
+
+    #[test]
+    fn cases_see_imports_and_top_level_variables_with_their_own_limits() {
+        let r = run(r#"
+            import "git" as git;
+            let top = git::clone();
+            test("endless", || { loop {} });
+            test("imports", || { let t = git::clone(); assert_eq(type_of(top), type_of(t)); });
+        "#);
+        let o = outcomes(&r);
+        assert!(o[0].1.starts_with("E005 "), "{o:?}");
+        assert_eq!(o[1].1, "passed");
+        // a failure with no position of its own is shown at its test
+        let Outcome::Failed(f) = &r.cases[0].outcome else {
+            unreachable!()
+        };
+        assert_eq!(
+            r.sources.location(f.diagnostic.span.unwrap()).to_string(),
+            "t.test.rhai:4:13"
+        );
+    }
+
+    #[test]
+    fn prints_are_kept_per_case() {
+        let r = run(r#"test("p", || { print("one"); debug("two"); });"#);
+        assert_eq!(r.cases[0].output, vec!["one", "[debug] 1: \"two\""]);
+    }
+
+    #[test]
+    fn a_file_that_does_not_parse_runs_nothing() {
+        let r = run("test(\"x\", || assert(true));\nlet = ;");
+        assert!(r.cases.is_empty());
+        assert_eq!(r.load_error.unwrap().diagnostic.code, "E001");
+    }
+
+    #[test]
+    fn values_compare_by_value() {
+        let j = |s: &str| -> Value { serde_json::from_str(s).unwrap() };
+        assert!(same(&j("1"), &j("1.0")));
+        assert!(same(&j(r#"{"a":1,"b":[1,2]}"#), &j(r#"{"b":[1,2],"a":1}"#)));
+        assert!(!same(&j("[1,2]"), &j("[2,1]")));
+        assert!(!same(&j(r#""1""#), &j("1")));
+    }
+
+    #[test]
+    fn values_show_in_rhai_syntax() {
+        let v = json!({"a": [1, "x\n"], "dry-run": null, "b": {}});
+        assert_eq!(show(&v), r#"#{ a: [1, "x\n"], "dry-run": (), b: #{} }"#);
+        let c = comparison(
+            &json!("short"),
+            &json!("line one\nline two\nline three, long enough to be shown as a diff"),
+        );
+        assert!(c.multiline);
+        assert_eq!(
+            c.actual,
+            "line one\nline two\nline three, long enough to be shown as a diff"
+        );
+        assert_eq!(c.expected, "\"short\"\n");
+    }
+
+    #[test]
+    fn paths_normalize_lexically() {
+        assert_eq!(
+            normalize(Path::new("examples/./ci/../release.rhai")),
+            PathBuf::from("examples/release.rhai")
+        );
+        assert_eq!(
+            normalize(Path::new("./../x.rhai")),
+            PathBuf::from("../x.rhai")
+        );
+    }
 }

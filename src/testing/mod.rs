@@ -120,8 +120,9 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, DiscoverError> {
     };
     let mut out = Vec::new();
     for root in &roots {
-        let meta = std::fs::metadata(root)
-            .map_err(|e| DiscoverError::Unreadable(format!("cannot read {}: {e}", root.display())))?;
+        let meta = std::fs::metadata(root).map_err(|e| {
+            DiscoverError::Unreadable(format!("cannot read {}: {e}", root.display()))
+        })?;
         if meta.is_file() {
             if !root.to_string_lossy().ends_with(SUFFIX) {
                 return Err(DiscoverError::NotATestFile(display(root)));
@@ -130,8 +131,9 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, DiscoverError> {
             continue;
         }
         let before = out.len();
-        walk(root, &mut out)
-            .map_err(|e| DiscoverError::Unreadable(format!("cannot read {}: {e}", root.display())))?;
+        walk(root, &mut out).map_err(|e| {
+            DiscoverError::Unreadable(format!("cannot read {}: {e}", root.display()))
+        })?;
         if explicit && out.len() == before {
             return Err(DiscoverError::NoTests(display(root)));
         }
@@ -242,7 +244,11 @@ fn unreadable(name: &str, e: &std::io::Error) -> FileResult {
 
 /// Runs `files` on worker threads; `each` gets every file's report in the order of `files`, as soon as
 /// it and all files before it are done.
-pub fn run(files: &[PathBuf], config: &Config, mut each: impl FnMut(&FileReport)) -> Vec<FileReport> {
+pub fn run(
+    files: &[PathBuf],
+    config: &Config,
+    mut each: impl FnMut(&FileReport),
+) -> Vec<FileReport> {
     let jobs = match config.jobs {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,

@@ -67,14 +67,12 @@ pub fn failure_text(
     if format == Format::Short
         && let Some(c) = failure.comparison.as_ref().filter(|c| !c.multiline)
     {
-        d.message = format!("{} (expected {}, actual {})", d.message, c.expected, c.actual);
+        d.message = format!(
+            "{} (expected {}, actual {})",
+            d.message, c.expected, c.actual
+        );
     }
-    let mut out = render(
-        &[d],
-        &f.result.sources,
-        format,
-        style.color,
-    );
+    let mut out = render(&[d], &f.result.sources, format, style.color);
     for a in &failure.attached {
         out.push_str(&render(&a.diagnostics.0, &a.sources, format, style.color));
     }
@@ -108,7 +106,10 @@ pub fn file_lines(f: &FileReport, style: Style) -> String {
             Outcome::Skipped(r) => format!("{} ({r})", paint("skipped", "33", style.color)),
             Outcome::Filtered => continue,
         };
-        out.push_str(&format!("test {} ... {status}\n", case_name(&f.name, &c.name)));
+        out.push_str(&format!(
+            "test {} ... {status}\n",
+            case_name(&f.name, &c.name)
+        ));
     }
     out
 }

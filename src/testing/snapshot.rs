@@ -125,7 +125,13 @@ impl Snapshots {
             .collect()
     }
 
-    fn write(&self, path: &Path, name: &str, value: &str, what: &str) -> Result<(), SnapshotProblem> {
+    fn write(
+        &self,
+        path: &Path,
+        name: &str,
+        value: &str,
+        what: &str,
+    ) -> Result<(), SnapshotProblem> {
         let result = std::fs::create_dir_all(&self.dir)
             .and_then(|_| std::fs::write(path, file_text(&self.test_file, name, value)));
         match result {

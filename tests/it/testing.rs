@@ -49,7 +49,8 @@ fn the_examples_tests_pass() {
             && !stem.ends_with(".test")
         {
             assert!(
-                out.stdout.contains(&format!("test examples/{stem}.test.rhai › ")),
+                out.stdout
+                    .contains(&format!("test examples/{stem}.test.rhai › ")),
                 "{name} has no tests"
             );
         }
@@ -96,10 +97,7 @@ fn failing_tests_report_json() {
         (&summary["passed"], &summary["failed"], &summary["skipped"]),
         (&2.into(), &6.into(), &1.into())
     );
-    let wrong = lines
-        .iter()
-        .find(|l| l["name"] == "wrong outcome")
-        .unwrap();
+    let wrong = lines.iter().find(|l| l["name"] == "wrong outcome").unwrap();
     assert_eq!(wrong["outcome"], "failed");
     assert_eq!(wrong["expected"], "\"succeeded\"");
     assert_eq!(wrong["actual"], "\"skipped\"");
@@ -126,19 +124,28 @@ fn misuse_and_broken_files() {
 
 #[test]
 fn filter_selects_by_file_and_name() {
-    let out = tekscript(&["test", "examples", "--filter", "release.test.rhai › a dry run"]);
+    let out = tekscript(&[
+        "test",
+        "examples",
+        "--filter",
+        "release.test.rhai › a dry run",
+    ]);
     assert_eq!(out.code, Some(0), "{}", out.stdout);
-    assert!(
-        out.stdout
-            .contains("test examples/release.test.rhai › a dry run builds the image but skips publish ... ok")
-    );
+    assert!(out.stdout.contains(
+        "test examples/release.test.rhai › a dry run builds the image but skips publish ... ok"
+    ));
     let last = out.stdout.lines().last().unwrap();
     assert!(
         last.starts_with("1 passed, 0 failed, ") && last.ends_with(" filtered out"),
         "{last}"
     );
     // the failing cases are not run when filtered out
-    let out = tekscript(&["test", "tests/fixtures/testing/failing", "--filter", "passes"]);
+    let out = tekscript(&[
+        "test",
+        "tests/fixtures/testing/failing",
+        "--filter",
+        "passes",
+    ]);
     assert_eq!(out.code, Some(0), "{}", out.stdout);
 }
 
@@ -156,7 +163,11 @@ fn no_test_file_under_an_explicit_path_is_exit_2() {
     assert!(out.stderr.contains("is not a test file"), "{}", out.stderr);
     let out = tekscript(&["test", "no/such/dir"]);
     assert_eq!(out.code, Some(2));
-    assert!(out.stderr.starts_with("error: cannot read no/such/dir"), "{}", out.stderr);
+    assert!(
+        out.stderr.starts_with("error: cannot read no/such/dir"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -190,16 +201,29 @@ fn snapshot_round_trip() {
     // default path: the current directory
     let out = tekscript_in(d, &["test"]);
     assert_eq!(out.code, Some(1), "{}", out.stdout);
-    assert!(out.stdout.contains("error[T003]: snapshot `hello` is new"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("error[T003]: snapshot `hello` is new"),
+        "{}",
+        out.stdout
+    );
     assert!(out.stdout.contains("+  - name: echo"), "{}", out.stdout);
-    assert!(!d.join("ci/__snapshots__").exists(), "nothing is written without the flag");
+    assert!(
+        !d.join("ci/__snapshots__").exists(),
+        "nothing is written without the flag"
+    );
 
     let out = tekscript_in(d, &["test", "--update-snapshots"]);
     assert_eq!(out.code, Some(0), "{}", out.stdout);
-    assert!(out.stdout.contains("wrote snapshot ci/__snapshots__/hello__hello.yaml"));
+    assert!(
+        out.stdout
+            .contains("wrote snapshot ci/__snapshots__/hello__hello.yaml")
+    );
     let stored = std::fs::read_to_string(d.join("ci/__snapshots__/hello__hello.yaml")).unwrap();
     assert!(stored.starts_with("# tekscript snapshot `hello` of ci/hello.test.rhai\n"));
-    assert!(stored.contains("---\napiVersion: tekton.dev/v1\nkind: Pipeline\n"), "{stored}");
+    assert!(
+        stored.contains("---\napiVersion: tekton.dev/v1\nkind: Pipeline\n"),
+        "{stored}"
+    );
     let names = std::fs::read_to_string(d.join("ci/__snapshots__/hello__names.yaml")).unwrap();
     assert!(names.ends_with("---\n- say\n"), "{names}");
 
@@ -214,7 +238,12 @@ fn snapshot_round_trip() {
     .unwrap();
     let out = tekscript_in(d, &["test"]);
     assert_eq!(out.code, Some(1));
-    assert!(out.stdout.contains("error[T002]: snapshot `hello` does not match"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("error[T002]: snapshot `hello` does not match"),
+        "{}",
+        out.stdout
+    );
     assert!(
         out.stdout.contains("-    script: echo hello\n")
             && out.stdout.contains("+    script: echo bonjour\n"),
@@ -223,7 +252,10 @@ fn snapshot_round_trip() {
     );
     let out = tekscript_in(d, &["test", "--update-snapshots"]);
     assert_eq!(out.code, Some(0));
-    assert!(out.stdout.contains("updated snapshot ci/__snapshots__/hello__hello.yaml"));
+    assert!(
+        out.stdout
+            .contains("updated snapshot ci/__snapshots__/hello__hello.yaml")
+    );
 
     // a snapshot no test asserts any more
     std::fs::write(
@@ -233,9 +265,17 @@ fn snapshot_round_trip() {
     .unwrap();
     let out = tekscript_in(d, &["test"]);
     assert_eq!(out.code, Some(0));
-    assert!(out.stdout.contains("obsolete snapshot ci/__snapshots__/hello__names.yaml"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("obsolete snapshot ci/__snapshots__/hello__names.yaml"),
+        "{}",
+        out.stdout
+    );
     let out = tekscript_in(d, &["test", "--update-snapshots"]);
-    assert!(out.stdout.contains("removed obsolete snapshot ci/__snapshots__/hello__names.yaml"));
+    assert!(
+        out.stdout
+            .contains("removed obsolete snapshot ci/__snapshots__/hello__names.yaml")
+    );
     assert!(!d.join("ci/__snapshots__/hello__names.yaml").exists());
 }
 
@@ -263,7 +303,11 @@ fn junit_xml_has_the_schema_shape() {
             .unwrap_or_else(|_| panic!("{a} is not a number"))
     };
     let time = |n: roxmltree::Node| {
-        let t: f64 = n.attribute("time").unwrap().parse().expect("time is decimal");
+        let t: f64 = n
+            .attribute("time")
+            .unwrap()
+            .parse()
+            .expect("time is decimal");
         assert!(t >= 0.0);
     };
     let allowed = |n: roxmltree::Node, attrs: &[&str]| {
@@ -276,7 +320,12 @@ fn junit_xml_has_the_schema_shape() {
             );
         }
     };
-    allowed(root, &["name", "time", "tests", "failures", "errors", "skipped", "disabled"]);
+    allowed(
+        root,
+        &[
+            "name", "time", "tests", "failures", "errors", "skipped", "disabled",
+        ],
+    );
     let (mut tests, mut failures, mut errors, mut skipped) = (0, 0, 0, 0);
     let suites: Vec<_> = root.children().filter(|n| n.is_element()).collect();
     assert_eq!(suites.len(), 3);
@@ -284,7 +333,19 @@ fn junit_xml_has_the_schema_shape() {
         assert_eq!(suite.tag_name().name(), "testsuite");
         allowed(
             suite,
-            &["name", "tests", "failures", "errors", "skipped", "time", "timestamp", "hostname", "id", "package", "disabled"],
+            &[
+                "name",
+                "tests",
+                "failures",
+                "errors",
+                "skipped",
+                "time",
+                "timestamp",
+                "hostname",
+                "id",
+                "package",
+                "disabled",
+            ],
         );
         assert!(suite.attribute("name").is_some());
         time(suite);
@@ -318,7 +379,11 @@ fn junit_xml_has_the_schema_shape() {
         }
         assert_eq!(
             (f, e, s),
-            (int(suite, "failures"), int(suite, "errors"), int(suite, "skipped"))
+            (
+                int(suite, "failures"),
+                int(suite, "errors"),
+                int(suite, "skipped")
+            )
         );
         tests += int(suite, "tests");
         failures += f;
