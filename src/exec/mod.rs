@@ -14,7 +14,9 @@ pub mod subst;
 pub mod when;
 
 pub use graph::TaskGraph;
-pub use run::{Action, Ended, Execution, Outcome, Report, RunInput, Start, TaskOutcome, TaskReport, TaskSource};
+pub use run::{
+    Action, Ended, Execution, Outcome, Report, RunInput, Start, TaskOutcome, TaskReport, TaskSource,
+};
 
 #[cfg(test)]
 mod tests;
