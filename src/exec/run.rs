@@ -163,10 +163,11 @@ impl Outcome {
         }
     }
 
+    /// A step failed (`StepFailed`, `pkg/pod/status.go` getFailureReason for a non-OOM step failure).
     pub fn failed(message: impl Into<String>) -> Outcome {
         Outcome {
             ended: Ended::Failed,
-            reason: "Failed".into(),
+            reason: "StepFailed".into(),
             message: message.into(),
             results: BTreeMap::new(),
             unknown_results: BTreeSet::new(),

@@ -1,5 +1,6 @@
 //! The one integration-test binary: a module per area.
 
+mod agreement;
 mod cluster_apply;
 mod cluster_env;
 mod cluster_import;
