@@ -13,6 +13,7 @@ mod import;
 mod openapi;
 mod refs;
 mod robustness;
+mod simulate;
 mod stdlib;
 mod structure;
 mod support;
