@@ -100,9 +100,21 @@ fn stated_failure_runs_finally_and_exits_1() {
 
 #[test]
 fn params_change_when_outcome() {
-    let o = tekscript(&["simulate", "examples/release.rhai", "-p", "dry-run=false", "--format", "json"]);
+    let o = tekscript(&[
+        "simulate",
+        "examples/release.rhai",
+        "-p",
+        "dry-run=false",
+        "--format",
+        "json",
+    ]);
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
-    let publish = v["tasks"].as_array().unwrap().iter().find(|t| t["name"] == "publish").unwrap();
+    let publish = v["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "publish")
+        .unwrap();
     assert_ne!(publish["outcome"], "skipped", "{publish}");
 }
 
@@ -110,7 +122,11 @@ fn params_change_when_outcome() {
 fn usage_errors() {
     let o = tekscript(&["simulate", "examples/release.rhai", "--fail", "nope"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("the pipeline has no task \"nope\""), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("the pipeline has no task \"nope\""),
+        "{}",
+        stderr(&o)
+    );
     let o = tekscript(&["simulate", "examples/monorepo.rhai"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("-p repo-url=VALUE"), "{}", stderr(&o));
