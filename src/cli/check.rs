@@ -10,16 +10,8 @@ pub struct CheckArgs {
     /// The entry script (.rhai), or Tekton YAML files (.yaml/.yml; v1 or v1beta1) checked together
     #[arg(required = true, value_name = "SCRIPT|FILE.yaml")]
     inputs: Vec<PathBuf>,
-    /// Treat warnings as errors (`--deny warnings`)
-    #[arg(long, value_name = "warnings")]
-    deny: Option<Deny>,
     #[command(flatten)]
     compile: CompileArgs,
-}
-
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-enum Deny {
-    Warnings,
 }
 
 pub fn run(args: CheckArgs) -> ExitStatus {
@@ -61,8 +53,7 @@ pub fn run(args: CheckArgs) -> ExitStatus {
     if matches!(out.format(), Format::Human) {
         eprint!("{}", render_summary(&diags.0));
     }
-    let denied = args.deny.is_some() && !diags.is_empty();
-    if failed || denied {
+    if failed {
         ExitStatus::Failure
     } else {
         if matches!(out.format(), Format::Human) {

@@ -16,6 +16,7 @@ mod logs;
 mod run;
 
 use crate::Options;
+use crate::diag::policy::Level;
 use crate::diag::render::Format;
 use crate::validate::FeatureGates;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -93,6 +94,13 @@ struct CompileArgs {
     /// enable-cel-in-whenexpression, enable-artifacts, enable-concise-resolver-syntax (comma-separated)
     #[arg(long = "feature-gates", value_name = "LIST", default_value = "beta")]
     feature_gates: String,
+    /// Hide the warnings with this code (repeatable; `warnings` for all)
+    #[arg(long = "allow", value_name = "CODE")]
+    allow: Vec<String>,
+    /// Turn the warnings with this code into errors (repeatable; `--deny warnings` for all); a code both
+    /// allowed and denied is denied, a code beats `warnings`
+    #[arg(long = "deny", value_name = "CODE")]
+    deny: Vec<String>,
     #[command(flatten)]
     output: OutputArgs,
 }
@@ -155,6 +163,16 @@ impl CompileArgs {
             opts.set(s)?;
         }
         opts.settings.gates = FeatureGates::parse(&self.feature_gates)?;
+        for (codes, level, flag) in [
+            (&self.allow, Level::Allow, "--allow"),
+            (&self.deny, Level::Deny, "--deny"),
+        ] {
+            for code in codes {
+                opts.policy
+                    .set(code, level, format!("`{flag} {code}`"))
+                    .map_err(|e| format!("{flag} {code}: {e}"))?;
+            }
+        }
         Ok(opts)
     }
 }
