@@ -127,7 +127,18 @@ pub fn discover() -> Result<Option<Project>, ProjectError> {
         return Ok(None);
     };
     match find(&cwd) {
-        Some(path) => load(&path).map(Some),
+        Some(path) => {
+            // `tekscript.toml`, `../../tekscript.toml`: entry paths then read well in messages
+            let up = cwd
+                .strip_prefix(path.parent().unwrap_or(&cwd))
+                .map(|rest| rest.components().count())
+                .unwrap_or(0);
+            let mut rel = PathBuf::new();
+            for _ in 0..up {
+                rel.push("..");
+            }
+            load(&rel.join(FILE_NAME)).map(Some)
+        }
         None => Ok(None),
     }
 }
@@ -152,7 +163,7 @@ pub fn load(path: &Path) -> Result<Project, ProjectError> {
     let root = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
+        .unwrap_or(Path::new(""))
         .to_path_buf();
     match parse(&text, file, &root) {
         Ok(mut p) => {
@@ -230,7 +241,9 @@ pub fn parse(text: &str, file: FileId, root: &Path) -> Result<Project, Diagnosti
                     Diagnostic::error("E703", format!("`{pat}` matches no file"))
                         .at(span(file, e.script.span()))
                         .label("no script here")
-                        .note(format!("paths are relative to {}", root.display())),
+                        .note(format!(
+                            "paths are relative to the directory of {FILE_NAME}"
+                        )),
                 ),
                 Ok(found) => scripts.extend(found),
                 Err(msg) => diags.push(

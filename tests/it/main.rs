@@ -11,6 +11,7 @@ mod examples;
 mod import;
 mod openapi;
 mod refs;
+mod repo;
 mod robustness;
 mod stdlib;
 mod structure;

@@ -1,0 +1,323 @@
+//! Using tekscript in a repository: grouped warnings, `--allow`/`--deny` and in-file allow comments,
+//! `tekscript.toml` (discovery, errors, building and checking every entry).
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn tekscript(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tekscript"))
+        .current_dir(dir)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn write(dir: &Path, name: &str, text: &str) {
+    let p = dir.join(name);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, text).unwrap();
+}
+
+/// A task with an unpinned image (W503) on line 1 and a script without `#!` (W504) on line 2.
+const TWO_WARNINGS: &str = r##"let t = task("hello").step("say", "alpine", "#!/bin/sh\necho hi");
+t.step("more", "alpine:3.20", "echo more");
+emit(t);
+"##;
+
+#[test]
+fn a_loop_of_unpinned_images_reports_one_warning_with_a_count() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "big.rhai",
+        r##"let t = task("unit").step("run", "alpine", "#!/bin/sh\necho hi");
+let p = pipeline("big");
+for i in 0..200 { p.task(`t-${i}`, t, #{ embed: true }); }
+emit(p);
+"##,
+    );
+    let out = tekscript(dir.path(), &["check", "big.rhai"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "= note: and 199 more like this (in Pipeline/big at spec.tasks[*].taskSpec.steps[0].image)"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("warning: 200 warnings emitted"), "{err}");
+    // one block (9 lines), the summary and the ok line — not 200 blocks
+    assert!(err.lines().count() <= 14, "{err}");
+    let short = stderr(&tekscript(
+        dir.path(),
+        &["check", "big.rhai", "--message-format", "short"],
+    ));
+    assert_eq!(
+        short.lines().next().unwrap(),
+        "big.rhai:1:35: warning[W503]: image `alpine` has no tag, so it means `:latest`, which can change under you (and 199 more like this)"
+    );
+    let json = stderr(&tekscript(
+        dir.path(),
+        &["check", "big.rhai", "--message-format", "json"],
+    ));
+    let v: serde_json::Value = serde_json::from_str(json.lines().next().unwrap()).unwrap();
+    assert_eq!(v["more"], 199);
+    assert_eq!(
+        v["more_path"],
+        "Pipeline/big: spec.tasks[*].taskSpec.steps[0].image"
+    );
+}
+
+fn codes(o: &Output) -> Vec<String> {
+    stderr(o)
+        .lines()
+        .filter_map(|l| l.split_once(": ").map(|(_, r)| r))
+        .filter(|r| r.starts_with("warning[") || r.starts_with("error["))
+        .map(|r| r[..r.find(']').unwrap() + 1].to_string())
+        .collect()
+}
+
+#[test]
+fn allow_and_deny_precedence() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "t.rhai", TWO_WARNINGS);
+    let check = |extra: &[&str]| {
+        let mut args = vec!["check", "t.rhai", "--message-format", "short"];
+        args.extend_from_slice(extra);
+        tekscript(dir.path(), &args)
+    };
+    let o = check(&[]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(codes(&o), ["warning[W503]", "warning[W504]"]);
+    let o = check(&["--deny", "warnings"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(codes(&o), ["error[W503]", "error[W504]"]);
+    // a code beats the group
+    let o = check(&["--deny", "warnings", "--allow", "W503"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(codes(&o), ["error[W504]"]);
+    let o = check(&["--allow", "warnings", "--deny", "w504"]);
+    assert_eq!(codes(&o), ["error[W504]"]);
+    // a code both allowed and denied is denied
+    let o = check(&["--allow", "W503", "--deny", "W503"]);
+    assert_eq!(codes(&o), ["error[W503]", "warning[W504]"]);
+    let o = check(&["--allow", "W503", "--allow", "W504"]);
+    assert_eq!((o.status.code(), codes(&o)), (Some(0), vec![]));
+    // unknown codes are usage errors with a suggestion
+    let o = check(&["--allow", "W530"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("did you mean `W503`?"),
+        "{}",
+        stderr(&o)
+    );
+    // build has --deny too, and then writes nothing
+    let o = tekscript(dir.path(), &["build", "t.rhai", "--deny", "warnings"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(stdout(&o), "");
+    assert!(
+        stderr(&o).contains("= note: this warning is an error because of `--deny warnings`"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn an_allow_comment_covers_its_line_even_against_deny() {
+    let dir = tempfile::tempdir().unwrap();
+    // a trailing comment covers its line; an own-line comment the next statement
+    let script = TWO_WARNINGS
+        .replace("echo hi\");\n", "echo hi\"); // tekscript: allow(W503)\n")
+        .replace(
+            "t.step(\"more\"",
+            "// tekscript: allow(W504)\nt.step(\"more\"",
+        );
+    write(dir.path(), "t.rhai", &script);
+    let o = tekscript(dir.path(), &["build", "t.rhai", "--deny", "warnings"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // on the line above the first statement, it does not reach the third line
+    let moved = script
+        .replace("// tekscript: allow(W504)\n", "")
+        .replace("let t", "// tekscript: allow(W504)\nlet t");
+    write(dir.path(), "t.rhai", &moved);
+    let o = tekscript(
+        dir.path(),
+        &[
+            "check",
+            "t.rhai",
+            "--deny",
+            "warnings",
+            "--message-format",
+            "short",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(codes(&o), ["error[W504]"]);
+    assert!(stderr(&o).starts_with("t.rhai:3:"), "{}", stderr(&o));
+}
+
+/// A repository: two pipelines built from one glob, a third entry with values and `set`, gates and
+/// allowed codes in the project file.
+fn repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "tekscript.toml",
+        r#"# the target cluster
+feature-gates = "alpha"
+allow = ["W504"]
+
+[cluster]
+namespace = "ci"
+
+[[entry]]
+script = "pipelines/*.rhai"
+out-dir = "deploy/{name}"
+
+[[entry]]
+script = "release/release.rhai"
+out-dir = "deploy/release"
+values = ["release/prod.yaml"]
+set = { channel = "stable" }
+"#,
+    );
+    for name in ["api", "web"] {
+        write(
+            dir.path(),
+            &format!("pipelines/{name}.rhai"),
+            &format!(
+                "let t = task(\"{name}-test\").step(\"t\", \"alpine:3.20\", \"echo test\");\nemit(t);\n"
+            ),
+        );
+    }
+    write(
+        dir.path(),
+        "release/release.rhai",
+        "let t = task(`release-${values.env}-${values.channel}`).step(\"r\", \"alpine:3.20\", \"#!/bin/sh\\necho release\");\nemit(t);\n",
+    );
+    write(dir.path(), "release/prod.yaml", "env: prod\n");
+    std::fs::create_dir_all(dir.path().join("pipelines/sub")).unwrap();
+    dir
+}
+
+#[test]
+fn build_without_a_script_builds_every_entry_from_any_subdirectory() {
+    let dir = repo();
+    let sub = dir.path().join("pipelines/sub");
+    let o = tekscript(&sub, &["build"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("wrote ../../deploy/api: 2 written"), "{err}");
+    assert!(err.contains("wrote ../../deploy/web: 2 written"), "{err}");
+    assert!(!err.contains("W504"), "allowed in tekscript.toml: {err}");
+    let release = std::fs::read_to_string(
+        dir.path()
+            .join("deploy/release/tasks/release-prod-stable.yaml"),
+    )
+    .unwrap();
+    assert!(release.contains("name: release-prod-stable"), "{release}");
+    let o = tekscript(dir.path(), &["build", "--check"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("deploy/web is up to date"),
+        "{}",
+        stderr(&o)
+    );
+    // drift in one entry fails the gate and names the directory
+    write(
+        dir.path(),
+        "pipelines/web.rhai",
+        "let t = task(\"web-test\").step(\"t\", \"alpine:3.21\", \"echo test\");\nemit(t);\n",
+    );
+    let o = tekscript(dir.path(), &["build", "--check"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("error[E601]: deploy/web is out of date"),
+        "{}",
+        stderr(&o)
+    );
+    // check checks every entry; a CLI --deny beats the project's allow
+    let o = tekscript(dir.path(), &["check"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stderr(&o).matches("has no problems").count(), 3);
+    let o = tekscript(
+        dir.path(),
+        &["check", "--deny", "W504", "--message-format", "short"],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(codes(&o), ["error[W504]", "error[W504]"]);
+    // one script of the project gets its entry's values and the project's gates
+    let o = tekscript(dir.path(), &["build", "release/release.rhai"]);
+    assert!(
+        stdout(&o).contains("name: release-prod-stable"),
+        "{}",
+        stderr(&o)
+    );
+    let o = tekscript(
+        dir.path(),
+        &["build", "release/release.rhai", "--set", "channel=beta"],
+    );
+    assert!(
+        stdout(&o).contains("name: release-prod-beta"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn project_file_errors_have_positions_and_suggestions() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "tekscript.toml",
+        "[[entry]]\nscript = \"ci.rhai\"\nout_dir = \"deploy\"\n",
+    );
+    write(dir.path(), "ci.rhai", TWO_WARNINGS);
+    let o = tekscript(dir.path(), &["build"]);
+    assert_eq!(o.status.code(), Some(1));
+    insta::assert_snapshot!(stderr(&o), @r#"
+    error[E702]: unknown key `out_dir` in tekscript.toml
+     --> tekscript.toml:3:1
+      |
+    3 | out_dir = "deploy"
+      | ^^^^^^^ unknown key
+      |
+      = help: did you mean `out-dir`?
+
+    error: 1 error emitted
+    "#);
+    // a script given explicitly is refused too: the settings would be wrong
+    let o = tekscript(dir.path(), &["check", "ci.rhai"]);
+    assert_eq!(o.status.code(), Some(1));
+    write(
+        dir.path(),
+        "tekscript.toml",
+        "[[entry]]\nscript = \"pipelines/*.rhai\"\n",
+    );
+    let o = tekscript(dir.path(), &["check", "--message-format", "short"]);
+    assert_eq!(
+        stderr(&o),
+        "tekscript.toml:2:10: error[E703]: `pipelines/*.rhai` matches no file\n"
+    );
+}
+
+#[test]
+fn without_a_project_file_a_script_is_required() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = tekscript(dir.path(), &["build"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("`tekscript build` needs a script, or a tekscript.toml"),
+        "{}",
+        stderr(&o)
+    );
+}
