@@ -327,6 +327,68 @@ pub fn parse(text: &str, file: FileId, root: &Path) -> Result<Project, Diagnosti
     }
 }
 
+/// Makes sure the project file at `path` enables at least `needed`: creates the file (with only
+/// `feature-gates`) when it does not exist, otherwise rewrites its `feature-gates` value (or adds the
+/// key at the top), keeping every other line as it is. Returns the new value when the file changed.
+pub fn require_gates(
+    path: &Path,
+    needed: &crate::validate::FeatureGates,
+) -> Result<Option<String>, String> {
+    use crate::validate::FeatureGates;
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => Some(t),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+    };
+    let (new_text, want) = match &text {
+        None => {
+            if *needed == FeatureGates::default() {
+                return Ok(None);
+            }
+            let list = needed.to_list();
+            (
+                format!(
+                    "# The Tekton feature flags of the target cluster (written by `tekscript import`: the imported\n# objects need them).\nfeature-gates = \"{list}\"\n"
+                ),
+                needed.clone(),
+            )
+        }
+        Some(text) => {
+            let raw: Raw = toml::from_str(text)
+                .map_err(|e| format!("{}: {}", path.display(), e.message().trim()))?;
+            let current = match &raw.feature_gates {
+                Some(g) => FeatureGates::parse(g.get_ref())
+                    .map_err(|e| format!("{}: {e}", path.display()))?,
+                None => FeatureGates::default(),
+            };
+            let want = current.union(needed);
+            if want == current {
+                return Ok(None);
+            }
+            let value = format!("\"{}\"", want.to_list());
+            let new_text = match &raw.feature_gates {
+                Some(g) => {
+                    let r = g.span();
+                    format!("{}{value}{}", &text[..r.start], &text[r.end..])
+                }
+                None => {
+                    // after the leading comment lines, before any key or table
+                    let at = text
+                        .lines()
+                        .take_while(|l| l.trim_start().starts_with('#') || l.trim().is_empty())
+                        .map(|l| l.len() + 1)
+                        .sum::<usize>()
+                        .min(text.len());
+                    format!("{}feature-gates = {value}\n{}", &text[..at], &text[at..])
+                }
+            };
+            (new_text, want)
+        }
+    };
+    std::fs::write(path, &new_text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(Some(want.to_list()))
+}
+
 /// The files matching `pattern` below `root`, sorted.
 fn expand(root: &Path, pattern: &str) -> Result<Vec<PathBuf>, String> {
     let full = root.join(pattern);
@@ -454,6 +516,49 @@ mod tests {
         let d = parse(text, f, dir.path()).unwrap_err();
         let codes: Vec<_> = d.iter().map(|d| d.code).collect();
         assert_eq!(codes, ["E704", "E703"]);
+    }
+
+    #[test]
+    fn require_gates_creates_adds_and_widens_but_keeps_the_rest() {
+        use crate::validate::FeatureGates;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        let alpha = FeatureGates::parse("alpha").unwrap();
+        assert_eq!(
+            require_gates(&path, &FeatureGates::default()).unwrap(),
+            None
+        );
+        assert!(!path.exists());
+        assert_eq!(
+            require_gates(&path, &alpha).unwrap().as_deref(),
+            Some("alpha")
+        );
+        assert!(
+            std::fs::read_to_string(&path)
+                .unwrap()
+                .ends_with("feature-gates = \"alpha\"\n")
+        );
+        assert_eq!(require_gates(&path, &alpha).unwrap(), None);
+        let text = "# ours\nallow = [\"W506\"] # keep\n\n[[entry]]\nscript = \"x.rhai\"\n";
+        std::fs::write(&path, text).unwrap();
+        let enumg = FeatureGates::parse("beta,enable-param-enum").unwrap();
+        assert_eq!(
+            require_gates(&path, &enumg).unwrap().as_deref(),
+            Some("beta,enable-param-enum")
+        );
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "# ours\nfeature-gates = \"beta,enable-param-enum\"\nallow = [\"W506\"] # keep\n\n[[entry]]\nscript = \"x.rhai\"\n"
+        );
+        assert_eq!(
+            require_gates(&path, &alpha).unwrap().as_deref(),
+            Some("alpha,enable-param-enum")
+        );
+        assert!(
+            std::fs::read_to_string(&path)
+                .unwrap()
+                .contains("feature-gates = \"alpha,enable-param-enum\"\nallow")
+        );
     }
 
     #[test]

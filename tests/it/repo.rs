@@ -321,3 +321,95 @@ fn without_a_project_file_a_script_is_required() {
         stderr(&o)
     );
 }
+
+#[test]
+fn import_writes_the_gates_its_input_needs_so_a_plain_build_works() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "yaml/task.yaml",
+        "apiVersion: tekton.dev/v1\nkind: Task\nmetadata:\n  name: deploy\nspec:\n  params:\n    - name: env\n      enum: [dev, prod]\n  steps:\n    - name: go\n      image: alpine:3.20\n      script: |\n        #!/bin/sh\n        echo $(params.env)\n",
+    );
+    let o = tekscript(dir.path(), &["import", "yaml/task.yaml"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("note: the input needs the feature gates `beta,enable-param-enum`"),
+        "{}",
+        stderr(&o)
+    );
+    let o = tekscript(dir.path(), &["import", "yaml", "-o", "scripts"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("wrote tekscript.toml: feature-gates = \"beta,enable-param-enum\""),
+        "{}",
+        stderr(&o)
+    );
+    let o = tekscript(dir.path(), &["build", "scripts/task.rhai"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("enum:"), "{}", stdout(&o));
+    // without the project file the gate is missing
+    std::fs::remove_file(dir.path().join("tekscript.toml")).unwrap();
+    let o = tekscript(dir.path(), &["build", "scripts/task.rhai"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("error[E403]"), "{}", stderr(&o));
+}
+
+/// YAML written the way big repositories write it (tests/fixtures/realworld): Pipelines-as-Code
+/// `.tekton/` runs with `{{ … }}` placeholders and annotations, kustomize output, bundles and git
+/// resolvers, v1alpha1 StepActions. All of it checks without errors and round-trips through import.
+#[test]
+fn real_world_yaml_checks_clean_and_round_trips() {
+    use tekscript::import::script::{self, Verdict};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/realworld");
+    let mut files = Vec::new();
+    super::support::yaml_files(&root, &mut files);
+    assert_eq!(files.len(), 5);
+    let rel: Vec<std::path::PathBuf> = files
+        .iter()
+        .map(|f| {
+            f.strip_prefix(env!("CARGO_MANIFEST_DIR"))
+                .unwrap()
+                .to_path_buf()
+        })
+        .collect();
+    let o = tekscript(
+        Path::new(env!("CARGO_MANIFEST_DIR")),
+        &[
+            &["check", "--message-format", "short"][..],
+            &rel.iter().map(|p| p.to_str().unwrap()).collect::<Vec<_>>(),
+        ]
+        .concat(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    insta::assert_snapshot!(stderr(&o), @r"
+    tests/fixtures/realworld/.tekton/pull-request.yaml:34:15: warning[W501]: pipeline param `output-image` is declared but never used
+    tests/fixtures/realworld/.tekton/pull-request.yaml:60:19: warning[E217]: its embedded task has no param `pull_request_number`
+    ");
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        let name = f.file_name().unwrap().to_string_lossy().into_owned();
+        let mut sources = tekscript::source::SourceMap::new();
+        let id = sources.add(name.clone(), text.clone());
+        let (bundle, _, _) = tekscript::import::parse_file(&sources, id)
+            .unwrap_or_else(|_| panic!("{name} is rejected"));
+        let docs: Vec<_> = bundle.objects.into_iter().map(|o| o.resource).collect();
+        let opts = script::Options {
+            sources: vec![name.clone()],
+            skipped: script::skipped_documents(&name, &text),
+        };
+        let generated = script::to_script(&docs, &opts);
+        match script::verify(&format!("{name}.rhai"), &generated.text, &docs) {
+            Verdict::Same => {}
+            Verdict::Differs(d) => panic!("{name}: {d}"),
+            Verdict::Fails(..) => panic!("{name}: the script fails:\n{}", generated.text),
+        }
+        // placeholders survive verbatim
+        if text.contains("{{ revision }}") {
+            assert!(
+                generated.text.contains("{{ revision }}"),
+                "{}",
+                generated.text
+            );
+        }
+    }
+}
