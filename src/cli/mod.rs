@@ -15,6 +15,7 @@ mod import;
 mod logs;
 mod project;
 mod run;
+mod shell;
 
 use crate::Options;
 use crate::diag::policy::Level;
@@ -80,6 +81,10 @@ enum Command {
     Logs(logs::LogsArgs),
     /// Cancel a running PipelineRun
     Cancel(cancel::CancelArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell)
+    Completions(shell::CompletionsArgs),
+    /// Print the man page (roff) on stdout
+    Man(shell::ManArgs),
 }
 
 /// Inputs and output options shared by the commands that compile a script.
@@ -238,6 +243,8 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Run(a) => run::run(a),
         Command::Logs(a) => logs::run(a),
         Command::Cancel(a) => cancel::run(a),
+        Command::Completions(a) => shell::completions(a),
+        Command::Man(a) => shell::man(a),
     }
 }
 

@@ -413,3 +413,140 @@ fn real_world_yaml_checks_clean_and_round_trips() {
         }
     }
 }
+
+#[test]
+fn completions_are_generated_for_every_shell_and_bash_parses_them() {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let o = tekscript(here, &["completions", shell]);
+        assert_eq!(o.status.code(), Some(0), "{shell}: {}", stderr(&o));
+        let s = stdout(&o);
+        assert!(s.len() > 1000 && s.contains("tekscript"), "{shell}: {s}");
+        assert!(s.contains("completions"), "{shell}");
+        // the codes for `explain` and `--deny` (clap_complete's PowerShell script has no values)
+        assert!(shell == "powershell" || s.contains("W503"), "{shell}");
+    }
+    let o = tekscript(here, &["completions", "bash"]);
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("tekscript.bash");
+    std::fs::write(&f, &o.stdout).unwrap();
+    match Command::new("bash").arg("-n").arg(&f).output() {
+        Ok(r) => assert!(r.status.success(), "bash -n: {}", stderr(&r)),
+        Err(e) => println!("skipping: bash -n: {e}"),
+    }
+    let man = stdout(&tekscript(here, &["man"]));
+    assert!(man.contains(".TH tekscript 1"), "{man}");
+    assert!(man.contains("completions"), "{man}");
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let o = Command::new("git")
+        .current_dir(dir)
+        .args([
+            "-c",
+            "user.email=ci@example.com",
+            "-c",
+            "user.name=ci",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .output()
+        .expect("git runs");
+    assert!(o.status.success(), "git {args:?}: {}", stderr(&o));
+}
+
+/// `.pre-commit-hooks.yaml` with the real `pre-commit` (PyPI): a hook repository holding our file,
+/// a project repository using both hooks. Skips (and says so) when `pre-commit` or git is missing.
+#[test]
+fn pre_commit_hooks_run_with_the_real_pre_commit() {
+    if Command::new("pre-commit")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        println!("skipping: `pre-commit` is not installed (pip install pre-commit)");
+        return;
+    }
+    if Command::new("git").arg("--version").output().is_err() {
+        println!("skipping: git is not installed");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let hooks = tmp.path().join("hooks");
+    std::fs::create_dir_all(&hooks).unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml"),
+        hooks.join(".pre-commit-hooks.yaml"),
+    )
+    .unwrap();
+    git(&hooks, &["init", "-q"]);
+    git(&hooks, &["add", "."]);
+    git(&hooks, &["commit", "-qm", "hooks"]);
+    let rev = String::from_utf8(
+        Command::new("git")
+            .current_dir(&hooks)
+            .args(["rev-parse", "HEAD"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let repo = tmp.path().join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    write(
+        &repo,
+        "tekscript.toml",
+        "[[entry]]\nscript = \"ci.rhai\"\nout-dir = \"deploy\"\n",
+    );
+    write(
+        &repo,
+        "ci.rhai",
+        "emit(task(\"hello\").step(\"say\", \"alpine:3.20\", \"#!/bin/sh\\necho hi\"));\n",
+    );
+    write(
+        &repo,
+        ".pre-commit-config.yaml",
+        &format!(
+            "repos:\n  - repo: {}\n    rev: {}\n    hooks:\n      - id: tekscript-check\n      - id: tekscript-build-check\n",
+            hooks.display(),
+            rev.trim()
+        ),
+    );
+    assert_eq!(tekscript(&repo, &["build"]).status.code(), Some(0));
+    git(&repo, &["init", "-q"]);
+    git(&repo, &["add", "."]);
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_tekscript")).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let pre_commit = |repo: &Path| {
+        Command::new("pre-commit")
+            .current_dir(repo)
+            .args(["run", "--all-files", "--color", "never"])
+            .env("PATH", &path)
+            .env("PRE_COMMIT_HOME", tmp.path().join("cache"))
+            .output()
+            .expect("pre-commit runs")
+    };
+    let o = pre_commit(&repo);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{}", stderr(&o));
+    assert!(
+        out.contains("tekscript check") && out.contains("Passed"),
+        "{out}"
+    );
+    // an edit without a rebuild: build --check fails the commit
+    write(
+        &repo,
+        "ci.rhai",
+        "emit(task(\"hello\").step(\"say\", \"alpine:3.21\", \"#!/bin/sh\\necho hi\"));\n",
+    );
+    git(&repo, &["add", "."]);
+    let o = pre_commit(&repo);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("deploy is out of date"), "{out}");
+}
