@@ -550,3 +550,77 @@ fn pre_commit_hooks_run_with_the_real_pre_commit() {
     assert_eq!(o.status.code(), Some(1), "{out}");
     assert!(out.contains("deploy is out of date"), "{out}");
 }
+
+/// `integrations/argocd/plugin.yaml`: its generate command, run as the CMP sidecar runs it (`command` +
+/// `args` in the application's source directory, only Argo CD's variables in the environment),
+/// prints the scripts' objects as one YAML stream.
+#[test]
+fn argocd_cmp_generate_runs_as_the_sidecar_would() {
+    let plugin = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("integrations/argocd/plugin.yaml"),
+    )
+    .unwrap();
+    let plugin = tekscript::emit::parse_value(&plugin).unwrap();
+    assert_eq!(plugin["kind"], "ConfigManagementPlugin");
+    let generate = &plugin["spec"]["generate"];
+    let argv: Vec<String> = generate["command"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(generate["args"].as_array().unwrap())
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    let repo = tempfile::tempdir().unwrap();
+    write(repo.path(), "tekscript.toml", "allow = [\"W504\"]\n");
+    let app = repo.path().join("pipelines");
+    write(
+        &app,
+        "build.rhai",
+        "emit(task(`build-${values.env}`).step(\"b\", \"alpine:3.20\", \"echo build\"));\n",
+    );
+    write(
+        &app,
+        "release.rhai",
+        "emit(task(`release-${values.argocd.app}-${values.argocd.namespace}`).step(\"r\", \"alpine:3.20\", \"#!/bin/sh\\necho \" + values.tier));\n",
+    );
+    write(&app, "values/prod.yaml", "tier: gold\n");
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_tekscript")).parent().unwrap();
+    let sidecar = |env: &[(&str, &str)]| {
+        let mut c = Command::new(&argv[0]);
+        c.args(&argv[1..])
+            .current_dir(&app)
+            .env_clear()
+            .env("PATH", format!("{}:/usr/bin:/bin", bin_dir.display()))
+            .env("HOME", repo.path())
+            .env("ARGOCD_APP_NAME", "ci-pipelines")
+            .env("ARGOCD_APP_NAMESPACE", "ci")
+            .env("ARGOCD_APP_REVISION", "0123abc");
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.output().expect("sh runs")
+    };
+    let o = sidecar(&[
+        ("ARGOCD_ENV_TEKSCRIPT_VALUES", "values/prod.yaml"),
+        ("ARGOCD_ENV_TEKSCRIPT_SET", "env=prod"),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stderr(&o), "", "W504 is allowed by the project file");
+    let docs = tekscript::emit::yaml::parse_documents(&stdout(&o)).unwrap();
+    let names: Vec<&str> = docs
+        .iter()
+        .map(|d| d["metadata"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["build-prod", "release-ci-pipelines-ci"]);
+    assert!(stdout(&o).contains("echo gold"), "{}", stdout(&o));
+    // one script, and a failing one: the sync fails with the diagnostics
+    let o = sidecar(&[
+        ("ARGOCD_ENV_TEKSCRIPT_SCRIPTS", "build.rhai"),
+        ("ARGOCD_ENV_TEKSCRIPT_SET", "env=dev"),
+    ]);
+    let docs = tekscript::emit::yaml::parse_documents(&stdout(&o)).unwrap();
+    assert_eq!(docs.len(), 1);
+    let o = sidecar(&[("ARGOCD_ENV_TEKSCRIPT_SCRIPTS", "build.rhai")]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("build.rhai:1:"), "{}", stderr(&o));
+}
