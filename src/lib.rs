@@ -18,6 +18,7 @@ pub mod cli;
 pub mod cluster;
 pub mod diag;
 pub mod emit;
+pub mod exec;
 pub mod expr;
 pub mod import;
 pub mod model;

@@ -11,11 +11,13 @@ mod check;
 mod cluster;
 mod diff;
 mod explain;
+mod graph;
 mod import;
 mod logs;
 mod project;
 mod run;
 mod shell;
+mod simulate;
 
 use crate::Options;
 use crate::diag::policy::Level;
@@ -81,6 +83,10 @@ enum Command {
     Logs(logs::LogsArgs),
     /// Cancel a running PipelineRun
     Cancel(cancel::CancelArgs),
+    /// Show what a run would do (order, skips, params, results, status) with no cluster or container
+    Simulate(simulate::SimulateArgs),
+    /// Draw a pipeline's task graph (Mermaid, Graphviz DOT or text)
+    Graph(graph::GraphArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell)
     Completions(shell::CompletionsArgs),
     /// Print the man page (roff) on stdout
@@ -243,6 +249,8 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Run(a) => run::run(a),
         Command::Logs(a) => logs::run(a),
         Command::Cancel(a) => cancel::run(a),
+        Command::Simulate(a) => simulate::run(a),
+        Command::Graph(a) => graph::run(a),
         Command::Completions(a) => shell::completions(a),
         Command::Man(a) => shell::man(a),
     }

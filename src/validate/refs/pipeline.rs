@@ -13,7 +13,7 @@ use crate::diag::Diagnostic;
 use crate::expr::{ContextScope, Reference, Selector, Var, find_refs};
 use crate::model::{ParamType, ParamValue, PipelineSpec, PipelineTask};
 use serde_json::Value;
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 
 /// A task of a pipeline whose spec is known.
@@ -38,17 +38,6 @@ pub(super) struct Node<'a> {
     pub matrixed: bool,
 }
 
-/// A dependency of one DAG task on another, found in a `$(tasks.<t>…)` reference.
-#[derive(Debug, Clone)]
-pub(super) struct Dep {
-    /// The task that waits.
-    pub from: usize,
-    /// The task it waits for.
-    pub to: usize,
-    pub path: String,
-    pub needle: String,
-}
-
 /// Everything a pipeline spec declares.
 pub(super) struct PipelineEnv<'a> {
     pub spec: &'a PipelineSpec,
@@ -65,7 +54,6 @@ pub(super) struct PipelineEnv<'a> {
     pub by_name: HashMap<&'a str, usize>,
     /// `nodes[..dag_count]` are `tasks`.
     pub dag_count: usize,
-    pub deps: RefCell<Vec<Dep>>,
 }
 
 impl PipelineEnv<'_> {
@@ -385,7 +373,6 @@ fn build_env<'a>(
         dag_count: spec.tasks.len(),
         nodes,
         by_name,
-        deps: RefCell::new(Vec::new()),
     }
 }
 
@@ -761,14 +748,6 @@ impl<'a> Checker<'a, '_, '_> {
                         d.secondary(self.span(&prod.path), format!("`{task}` is a finally task")),
                     );
                     return unknown;
-                }
-                if !cons.finally {
-                    env.deps.borrow_mut().push(Dep {
-                        from: ci,
-                        to: p,
-                        path: site.path.clone(),
-                        needle: text.to_string(),
-                    });
                 }
             }
             Consumer::Results => {
