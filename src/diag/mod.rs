@@ -44,7 +44,7 @@ pub struct Diagnostic {
     pub trace: Vec<Frame>,
     /// The field path inside the object (`Pipeline/ci: spec.tasks[1].params[0]`), when known.
     pub path: Option<String>,
-    /// Further diagnostics folded into this one by [`group`] (same code, severity and place).
+    /// Further diagnostics folded into this one by [`group`] (same code, severity, message and place).
     pub more: Option<More>,
 }
 
@@ -174,21 +174,22 @@ impl Diagnostics {
     }
 }
 
-/// Folds diagnostics with the same severity, code, place (primary span) and call trace into the first
+/// Folds diagnostics with the same severity, code, message, place (primary span) and call trace into the first
 /// of them, which then says how many more there were ([`Diagnostic::more`]). A loop that adds 1000
 /// tasks with the same unpinned image reports it once. Diagnostics without a span are never folded.
 /// The order of the first occurrences is kept.
 pub fn group(diags: &[Diagnostic]) -> Vec<Diagnostic> {
     use std::collections::HashMap;
-    type Key = (
+    type Key<'a> = (
         Severity,
         &'static str,
+        &'a str,
         crate::source::Span,
         Vec<crate::source::Span>,
     );
     let mut out: Vec<Diagnostic> = Vec::new();
     let mut paths: Vec<Vec<String>> = Vec::new();
-    let mut index: HashMap<Key, usize> = HashMap::new();
+    let mut index: HashMap<Key<'_>, usize> = HashMap::new();
     for d in diags {
         let Some(span) = d.span else {
             out.push(d.clone());
@@ -198,6 +199,7 @@ pub fn group(diags: &[Diagnostic]) -> Vec<Diagnostic> {
         let key = (
             d.severity,
             d.code,
+            d.message.as_str(),
             span,
             d.trace.iter().map(|f| f.span).collect(),
         );

@@ -32,7 +32,7 @@ pub enum Format {
 /// Renders `diags` in order. Every diagnostic ends with a newline; in the human format each report is
 /// followed by an empty line (as rustc does). `color` only affects [`Format::Human`].
 ///
-/// Diagnostics with the same code, severity and place are shown once ([`super::group`]): the human form
+/// Diagnostics with the same code, severity, message and place are shown once ([`super::group`]): the human form
 /// ends with `note: and 999 more like this (in Pipeline/big at spec.tasks[*].…)`, the short form with
 /// `(and 999 more like this)`, the JSON form has `more` and `more_path`.
 pub fn render(diags: &[Diagnostic], sources: &SourceMap, format: Format, color: bool) -> String {
@@ -303,7 +303,7 @@ pub struct JsonDiagnostic {
     pub trace: Vec<JsonFrame>,
     /// Secondary spans with their labels.
     pub secondary: Vec<JsonLabel>,
-    /// How many more diagnostics with the same code, severity and place were folded into this one.
+    /// How many more diagnostics with the same code, severity, message and place were folded into this one.
     pub more: usize,
     /// Their field paths, indices that differ replaced by `*` (null when they differ otherwise, or none).
     pub more_path: Option<String>,
