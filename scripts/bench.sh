@@ -25,3 +25,11 @@ median_ms() {
 printf 'build %-40s ' "$largest";                 median_ms build "$largest"
 printf 'build %-40s ' "benches/pipeline-1000.rhai"; median_ms build benches/pipeline-1000.rhai
 printf 'check %-40s ' "benches/pipeline-1000.rhai"; median_ms check benches/pipeline-1000.rhai
+
+# simulate: the execution model over the same pipeline at 1000, 2000 and 4000 tasks (linear growth expected)
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+for n in 1000 2000 4000; do
+  sed "s/0\.\.1000/0..$n/" benches/pipeline-1000.rhai > "$tmp/pipeline-$n.rhai"
+  printf 'simulate %-37s ' "pipeline-$n.rhai"; median_ms simulate "$tmp/pipeline-$n.rhai"
+  printf 'build %-40s ' "pipeline-$n.rhai"; median_ms build "$tmp/pipeline-$n.rhai"
+done

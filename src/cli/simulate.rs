@@ -172,6 +172,7 @@ fn declared_type(input: &crate::exec::RunInput, task: &str, result: &str) -> Par
 
 fn show(v: &ParamValue) -> String {
     match v {
+        ParamValue::String(s) if s.is_empty() => "\"\"".into(),
         ParamValue::String(s) => s.clone(),
         other => serde_json::to_string(other).expect("values serialize"),
     }
