@@ -188,6 +188,9 @@ script = "release/release.rhai"
 out-dir = "deploy/release"
 values = ["release/prod.yaml"]
 set = { channel = "stable" }
+
+[[entry]]
+script = "run/*.rhai"      # checked, not built
 "#,
     );
     for name in ["api", "web"] {
@@ -205,6 +208,11 @@ set = { channel = "stable" }
         "let t = task(`release-${values.env}-${values.channel}`).step(\"r\", \"alpine:3.20\", \"#!/bin/sh\\necho release\");\nemit(t);\n",
     );
     write(dir.path(), "release/prod.yaml", "env: prod\n");
+    write(
+        dir.path(),
+        "run/smoke.rhai",
+        "emit(task(\"smoke\").step(\"s\", \"alpine:3.20\", \"#!/bin/sh\\necho ok\"));\n",
+    );
     std::fs::create_dir_all(dir.path().join("pipelines/sub")).unwrap();
     dir
 }
@@ -219,6 +227,13 @@ fn build_without_a_script_builds_every_entry_from_any_subdirectory() {
     assert!(err.contains("wrote ../../deploy/api: 2 written"), "{err}");
     assert!(err.contains("wrote ../../deploy/web: 2 written"), "{err}");
     assert!(!err.contains("W504"), "allowed in tekscript.toml: {err}");
+    assert!(
+        err.contains(
+            "note: ../../run/smoke.rhai has no `out-dir` in ../../tekscript.toml: not built"
+        ),
+        "{err}"
+    );
+    assert!(!dir.path().join("deploy/smoke").exists());
     let release = std::fs::read_to_string(
         dir.path()
             .join("deploy/release/tasks/release-prod-stable.yaml"),
@@ -248,7 +263,7 @@ fn build_without_a_script_builds_every_entry_from_any_subdirectory() {
     // check checks every entry; a CLI --deny beats the project's allow
     let o = tekscript(dir.path(), &["check"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert_eq!(stderr(&o).matches("has no problems").count(), 3);
+    assert_eq!(stderr(&o).matches("has no problems").count(), 4);
     let o = tekscript(
         dir.path(),
         &["check", "--deny", "W504", "--message-format", "short"],
