@@ -639,3 +639,21 @@ fn argocd_cmp_generate_runs_as_the_sidecar_would() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("build.rhai:1:"), "{}", stderr(&o));
 }
+
+#[test]
+fn yaml_allow_comments_cover_the_node_below_them() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "t.yaml",
+        "apiVersion: tekton.dev/v1\nkind: Task\nmetadata:\n  name: t\nspec:\n  steps:\n    # tekscript: allow(W503, W504)\n    - name: a\n      image: alpine\n      script: echo a\n    - name: b\n      image: busybox\n      script: \"#!/bin/sh\\necho b\"\n",
+    );
+    let o = tekscript(
+        dir.path(),
+        &["check", "t.yaml", "--message-format", "short"],
+    );
+    assert_eq!(
+        stderr(&o),
+        "t.yaml:12:14: warning[W503]: image `busybox` has no tag, so it means `:latest`, which can change under you\n"
+    );
+}

@@ -117,7 +117,7 @@ Fixed:\n\n    task(\"t\").workspace(\"source\").step(\"s\", \"alpine:3.20\", \"l
         explanation: "`$(steps.s.results.r)`, `$(steps.step-s.exitCode.path)` and step artifacts name a \
 step of the same task. The step must exist, come before the step that uses it, and declare the result.\n\n\
 Wrong:\n\n    task(\"t\")\n        .step(#{ name: \"a\", image: \"alpine:3.20\", script: \"echo 1 > $(step.results.n.path)\", results: [\"n\"] })\n        .step(#{ name: \"b\", image: \"alpine:3.20\", args: [\"$(steps.a.results.m)\"] })\n\n\
-Fixed:\n\n    task(\"t\")\n        .step(#{ name: \"a\", image: \"alpine:3.20\", script: \"echo 1 > $(step.results.n.path)\", results: [\"n\"] })\n        .step(#{ name: \"b\", image: \"alpine:3.20\", args: [\"$(steps.a.results.n)\"] })\n\nSeverity: error: Tekton rejects the reference (`non-existent variable`) or the step fails when it resolves it.\n",
+Fixed:\n\n    task(\"t\")\n        .step(#{ name: \"a\", image: \"alpine:3.20\", script: \"echo 1 > $(step.results.n.path)\", results: [\"n\"] })\n        .step(#{ name: \"b\", image: \"alpine:3.20\", args: [\"$(steps.a.results.n)\"] })\n\nSeverity: error: the step fails when its entrypoint cannot read the earlier step's result file (`loadStepResult` in `pkg/entrypoint/entrypointer.go`), and Tekton's webhook rejects an undeclared `$(step.results.r.path)` (`ValidateStepResultsVariables` in `pkg/apis/pipeline/v1/task_validation.go`).\n",
     },
     CodeInfo {
         code: "E208",
