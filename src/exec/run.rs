@@ -484,20 +484,17 @@ impl Execution {
             return TaskSource::Other("a pipeline in a pipeline".into());
         }
         match &pt.task_ref {
-            Some(r) if r.is_custom() => TaskSource::Other(format!(
-                "custom task {}",
-                r.kind.clone().unwrap_or_default()
-            )),
-            Some(r) if r.resolver.is_some() => {
-                TaskSource::Remote(r.resolver.clone().unwrap_or_default())
-            }
-            Some(r) => {
-                let name = r.name.clone().unwrap_or_default();
-                match self.input.tasks.get(&name) {
+            Some(r) => match r.local_name() {
+                Some(name) => match self.input.tasks.get(name) {
                     Some(s) => TaskSource::Spec(s.clone()),
-                    None => TaskSource::Missing(name),
-                }
-            }
+                    None => TaskSource::Missing(name.to_string()),
+                },
+                None if r.is_custom() => TaskSource::Other(format!(
+                    "custom task {}",
+                    r.kind.clone().unwrap_or_default()
+                )),
+                None => TaskSource::Remote(r.resolver.clone().unwrap_or_default()),
+            },
             None => TaskSource::Other("no task".into()),
         }
     }
