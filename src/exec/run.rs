@@ -100,6 +100,8 @@ pub struct RunInput {
 pub type AttemptId = usize;
 
 /// Something the caller must do.
+// Actions are few and handed over at once; boxing `Start` would only add an allocation per task.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     /// Start a TaskRun (or retry it).
@@ -1374,7 +1376,11 @@ impl Execution {
                     .collect::<Vec<_>>()
                     .join("; ");
                 if errs.len() > 1024 {
-                    errs.truncate(errs.floor_char_boundary(1024));
+                    let mut cut = 1024;
+                    while !errs.is_char_boundary(cut) {
+                        cut -= 1;
+                    }
+                    errs.truncate(cut);
                     errs.push_str("...");
                 }
                 message.push_str(&format!(" ({errs})"));

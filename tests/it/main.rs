@@ -12,6 +12,7 @@ mod examples;
 mod import;
 mod openapi;
 mod refs;
+mod repo;
 mod robustness;
 mod simulate;
 mod stdlib;

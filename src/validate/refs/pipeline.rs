@@ -478,7 +478,7 @@ impl<'a> Checker<'a, '_, '_> {
                     (Val::Str, String::new())
                 }
                 Var::FinallyResult { .. } => {
-                    let d = Diagnostic::error("E212", format!("`{text}` can only be used in a pipeline's `results`"))
+                    let d = Diagnostic::warning("E212", format!("`{text}` can only be used in a pipeline's `results`"))
                         .label("not substituted here")
                         .help("finally results are available only to pipeline results; a finally task can use `$(tasks.<t>.results.<r>)` of the non-finally tasks");
                     self.report_at(&site.path, text, d);
@@ -522,7 +522,7 @@ impl<'a> Checker<'a, '_, '_> {
                 }
                 Var::Workspace { name, attr } => {
                     if *attr != crate::expr::WorkspaceAttr::Bound {
-                        let d = Diagnostic::error("E204", format!("`{text}` is not available in a pipeline; a pipeline only has `$(workspaces.{name}.bound)`"))
+                        let d = Diagnostic::warning("E204", format!("`{text}` is not available in a pipeline; a pipeline only has `$(workspaces.{name}.bound)`"))
                             .label("never substituted here")
                             .help(format!("bind the workspace to the task and use `$(workspaces.{name}.{})` inside the task", attr.as_str()));
                         self.report_at(&site.path, text, d);
@@ -539,7 +539,7 @@ impl<'a> Checker<'a, '_, '_> {
                             .iter()
                             .map(|w| w.name.as_str())
                             .collect();
-                        let d = Diagnostic::error(
+                        let d = Diagnostic::warning(
                             "E206",
                             format!("the pipeline declares no workspace `{name}`"),
                         )
@@ -571,7 +571,7 @@ impl<'a> Checker<'a, '_, '_> {
                         ContextScope::TaskRun | ContextScope::Task => false,
                     };
                     if !ok {
-                        let d = Diagnostic::error("E204", match scope {
+                        let d = Diagnostic::warning("E204", match scope {
                             ContextScope::PipelineTask => format!("`{text}` is only substituted in the params and `displayName` of a pipeline task"),
                             _ => format!("`{text}` is a task variable; it is not substituted in a pipeline"),
                         })
@@ -592,7 +592,7 @@ impl<'a> Checker<'a, '_, '_> {
                 | Var::ArtifactsPath
                 | Var::StepArtifactsPath
                 | Var::CredentialsPath => {
-                    let d = Diagnostic::error(
+                    let d = Diagnostic::warning(
                         "E204",
                         format!("`{text}` is a task variable; it is not substituted in a pipeline"),
                     )
@@ -657,7 +657,7 @@ impl<'a> Checker<'a, '_, '_> {
                         .iter()
                         .map(|w| w.name.as_str())
                         .collect();
-                    let d = Diagnostic::error("E206", format!("`{text}` is substituted inside {}, which declares no workspace `{name}`", def.desc))
+                    let d = Diagnostic::warning("E206", format!("`{text}` is substituted inside {}, which declares no workspace `{name}`", def.desc))
                         .label("unknown workspace")
                         .help(suggestion(name, names.iter().copied(), "workspaces"))
                         .secondary(self.def_span(node), "the task is defined here");
@@ -907,9 +907,9 @@ impl<'a> Checker<'a, '_, '_> {
         // An embedded task may use a param it does not declare (implicit params).
         let implicit = |name: &str| embedded && pt_layer.get(name).is_some_and(|p| p.used.get());
         let unknown_param = |c: &mut Self, path: &str, name: &str| {
-            let d = Diagnostic::error("E217", format!("{} has no param `{name}`", def.desc))
+            let d = Diagnostic::warning("E217", format!("{} has no param `{name}`", def.desc))
                 .label("not a param of the task")
-                .note("Tekton ignores params a task does not declare, so this value would be lost")
+                .note("Tekton accepts and ignores params a task does not declare, so this value is not used")
                 .help(if declared.is_empty() {
                     "the task declares no params".to_string()
                 } else {
