@@ -389,14 +389,15 @@ pub fn require_gates(
     Ok(Some(want.to_list()))
 }
 
-/// The files matching `pattern` below `root`, sorted.
+/// The files matching `pattern` below `root`, sorted; test files (`*.test.rhai`, run by `tekscript
+/// test`) are not scripts to build.
 fn expand(root: &Path, pattern: &str) -> Result<Vec<PathBuf>, String> {
     let full = root.join(pattern);
     let full = full.to_string_lossy();
     let paths = glob::glob(&full).map_err(|e| e.msg.to_string())?;
     let mut out: Vec<PathBuf> = paths
         .filter_map(Result::ok)
-        .filter(|p| p.is_file())
+        .filter(|p| p.is_file() && !p.to_string_lossy().ends_with(crate::testing::SUFFIX))
         .collect();
     out.sort();
     Ok(out)
@@ -480,7 +481,7 @@ mod tests {
     fn entries_expand_globs_and_name_their_directories() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("ci")).unwrap();
-        for n in ["b.rhai", "a.rhai", "notes.txt"] {
+        for n in ["b.rhai", "a.rhai", "notes.txt", "a.test.rhai"] {
             std::fs::write(dir.path().join("ci").join(n), "").unwrap();
         }
         let text = "[[entry]]\nscript = \"ci/*.rhai\"\nout-dir = \"out/{name}\"\nvalues = [\"v.yaml\"]\nset = { env = \"prod\", replicas = 2 }\n";
