@@ -480,6 +480,11 @@ fn pre_commit_hooks_run_with_the_real_pre_commit() {
         .output()
         .is_err()
     {
+        // CI installs it (.ci/run) and sets TEKSCRIPT_REQUIRE_PRECOMMIT so that this cannot skip there
+        assert!(
+            std::env::var_os("TEKSCRIPT_REQUIRE_PRECOMMIT").is_none(),
+            "TEKSCRIPT_REQUIRE_PRECOMMIT is set but `pre-commit` is not installed"
+        );
         println!("skipping: `pre-commit` is not installed (pip install pre-commit)");
         return;
     }
