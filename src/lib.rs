@@ -18,12 +18,15 @@ pub mod cli;
 pub mod cluster;
 pub mod diag;
 pub mod emit;
+pub mod exec;
 pub mod expr;
 pub mod import;
 pub mod lsp;
 pub mod model;
+pub mod project;
 pub mod script;
 pub mod source;
+pub mod testing;
 pub mod validate;
 
 use crate::diag::render::{Format, render, render_summary};
@@ -38,6 +41,8 @@ pub struct Options {
     /// The `values` map the script sees: `--values` files merged in order, then `--set` pairs.
     pub values: serde_json::Map<String, serde_json::Value>,
     pub settings: Settings,
+    /// `--allow`/`--deny` and the project file's lists; in-file `tekscript: allow(…)` comments apply always.
+    pub policy: diag::policy::Policy,
 }
 
 impl Options {
@@ -217,16 +222,43 @@ fn compile_input(input: script::ScriptInput, opts: &Options) -> Result<Compilati
         Ok(b) => b,
         Err(mut diagnostics) => {
             diagnostics.extend(script_warnings);
+            opts.policy.apply(&mut diagnostics, &sources);
             return Err(Failure {
                 sources,
                 diagnostics,
             });
         }
     };
-    match validate::check(bundle, &sources, &opts.settings) {
+    let checked = match validate::check(bundle, &sources, &opts.settings) {
         Ok((bundle, mut warnings)) => {
             warnings.extend(script_warnings);
             warnings.sort();
+            Ok((bundle, warnings))
+        }
+        Err(mut diagnostics) => {
+            diagnostics.extend(script_warnings);
+            diagnostics.sort();
+            Err(diagnostics)
+        }
+    };
+    finish(checked, sources, &opts.policy)
+}
+
+/// Applies the allow/deny policy to the outcome of validation: a denied warning fails the compilation.
+fn finish(
+    checked: Result<(Validated, Diagnostics), Diagnostics>,
+    sources: SourceMap,
+    policy: &diag::policy::Policy,
+) -> Result<Compilation, Failure> {
+    match checked {
+        Ok((bundle, mut warnings)) => {
+            policy.apply(&mut warnings, &sources);
+            if warnings.has_errors() {
+                return Err(Failure {
+                    sources,
+                    diagnostics: warnings,
+                });
+            }
             Ok(Compilation {
                 sources,
                 bundle,
@@ -234,8 +266,7 @@ fn compile_input(input: script::ScriptInput, opts: &Options) -> Result<Compilati
             })
         }
         Err(mut diagnostics) => {
-            diagnostics.extend(script_warnings);
-            diagnostics.sort();
+            policy.apply(&mut diagnostics, &sources);
             Err(Failure {
                 sources,
                 diagnostics,
@@ -276,28 +307,23 @@ pub fn check_yaml_files(
     }
     if diagnostics.has_errors() {
         diagnostics.extend(input_warnings);
+        opts.policy.apply(&mut diagnostics, &sources);
         return Err(Failure {
             sources,
             diagnostics,
         });
     }
-    match validate::check(bundle, &sources, &opts.settings) {
+    let checked = match validate::check(bundle, &sources, &opts.settings) {
         Ok((bundle, mut warnings)) => {
             warnings.extend(input_warnings);
             warnings.sort();
-            Ok(Compilation {
-                sources,
-                bundle,
-                warnings,
-            })
+            Ok((bundle, warnings))
         }
         Err(mut diagnostics) => {
             diagnostics.extend(input_warnings);
             diagnostics.sort();
-            Err(Failure {
-                sources,
-                diagnostics,
-            })
+            Err(diagnostics)
         }
-    }
+    };
+    finish(checked, sources, &opts.policy)
 }

@@ -15,6 +15,7 @@ mod help;
 pub mod meta;
 pub mod stdlib;
 pub mod syntax;
+pub mod testing;
 
 use crate::bundle::Bundle;
 use crate::diag::{Diagnostic, Diagnostics, Frame};
