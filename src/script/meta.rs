@@ -126,6 +126,15 @@ fn stdlib_module(engine: &Engine, name: &str, text: &str) -> Option<Module> {
     Module::eval_ast_as_new(Scope::new(), &ast, engine).ok()
 }
 
+/// Parses a script with tekscript's engine settings without running it (for documentation examples
+/// written against another entry point, such as `*.test.rhai` files).
+pub fn check_syntax(text: &str) -> Result<(), String> {
+    introspection_engine()
+        .compile(text)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -181,9 +181,13 @@ fn here(st: &Shared, ctx: &NativeCallContext) -> Option<Span> {
 }
 
 /// Rhai maps are sorted by key; a list of `{name, …}` entries made from a map literal (`params: #{ b: ..,
-/// a: .. }`) is put back in the order the keys are written, found in the source after the call (entries
-/// whose key is not found there keep their sorted place after the others). `env` stays sorted.
-fn authored(st: &Shared, ctx: &NativeCallContext, list: Value) -> Value {
+/// a: .. }`) is put back in the order the keys are written, found in the source after the call (when a
+/// key is not found there, the map was built elsewhere and keeps its sorted order). `env` stays sorted.
+fn authored(st: &Shared, ctx: &NativeCallContext, from: &Dynamic, list: Value) -> Value {
+    // only a map literal has an order to restore; a list is already in the written order
+    if !from.is_map() {
+        return list;
+    }
     let Value::Array(mut items) = list else {
         return list;
     };
@@ -224,7 +228,10 @@ fn authored(st: &Shared, ctx: &NativeCallContext, list: Value) -> Value {
             (at, v)
         })
         .collect();
-    keyed.sort_by_key(|(at, _)| *at);
+    // every key must be found (else the map was not written here): keep the sorted order otherwise
+    if keyed.iter().all(|(at, _)| *at != usize::MAX) {
+        keyed.sort_by_key(|(at, _)| *at);
+    }
     Value::Array(keyed.into_iter().map(|(_, v)| v).collect())
 }
 

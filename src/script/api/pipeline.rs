@@ -181,8 +181,8 @@ impl PipelineB {
         for (k, v) in opts.iter() {
             let val = match k.as_str() {
                 "embed" => continue,
-                "params" => authored(st, ctx, convert::params_list(v, "task params")?),
-                "workspaces" => authored(st, ctx, ws_bindings(v)?),
+                "params" => authored(st, ctx, v, convert::params_list(v, "task params")?),
+                "workspaces" => authored(st, ctx, v, ws_bindings(v)?),
                 "runAfter" => {
                     if finally {
                         return Err(HostError::new(

@@ -114,10 +114,13 @@ pub(super) fn pipeline_run(
         match k.as_str() {
             "params" => {
                 let l = convert::params_list(v, "run params")?;
-                j.insert("params".into(), authored(st, ctx, l));
+                j.insert("params".into(), authored(st, ctx, v, l));
             }
             "workspaces" => {
-                j.insert("workspaces".into(), authored(st, ctx, run_workspaces(v)?));
+                j.insert(
+                    "workspaces".into(),
+                    authored(st, ctx, v, run_workspaces(v)?),
+                );
             }
             "timeout" => {
                 j.insert(
@@ -269,8 +272,8 @@ pub(super) fn task_run(
     }
     for (k, v) in opts.iter() {
         let val = match k.as_str() {
-            "params" => authored(st, ctx, convert::params_list(v, "run params")?),
-            "workspaces" => authored(st, ctx, run_workspaces(v)?),
+            "params" => authored(st, ctx, v, convert::params_list(v, "run params")?),
+            "workspaces" => authored(st, ctx, v, run_workspaces(v)?),
             "timeout" => Value::String(duration(v, "timeout")?),
             "retries" => to_json(v, "retries")?,
             "serviceAccountName" | "status" | "statusMessage" | "managedBy" => {
