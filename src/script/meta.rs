@@ -116,8 +116,101 @@ pub fn write_definitions(dir: &Path) -> std::io::Result<Vec<String>> {
     let defs = engine
         .definitions_with_scope(&scope)
         .include_standard_packages(true);
-    defs.write_to_dir(dir)?;
-    Ok(defs.iter_files().map(|(name, _)| name).collect())
+    let returns = return_types(&engine);
+    std::fs::create_dir_all(dir)?;
+    let mut names = Vec::new();
+    for (name, content) in defs.iter_files() {
+        std::fs::write(dir.join(&name), fix_return_types(&content, &returns))?;
+        names.push(name);
+    }
+    Ok(names)
+}
+
+/// The script-visible return type of each host function (name, arity), where all its overloads agree.
+/// Rhai prints a `Result<T, Box<EvalAltResult>>` return type as `EvalAltResult>>`; this recovers `T`.
+fn return_types(engine: &Engine) -> BTreeMap<(String, usize), String> {
+    let json = engine
+        .gen_fn_metadata_to_json(false)
+        .expect("metadata always serializes");
+    let v: serde_json::Value = serde_json::from_str(&json).expect("rhai writes JSON");
+    let mut out: BTreeMap<(String, usize), Option<String>> = BTreeMap::new();
+    for f in v["functions"].as_array().into_iter().flatten() {
+        let (Some(name), Some(n), Some(ret)) = (
+            f["name"].as_str(),
+            f["numParams"].as_u64(),
+            f["returnType"].as_str(),
+        ) else {
+            continue;
+        };
+        let inner = ret
+            .strip_prefix("core::result::Result<")
+            .and_then(|r| r.split(',').next())
+            .unwrap_or(ret);
+        let last = inner.rsplit("::").next().unwrap_or(inner);
+        let ty = match last {
+            "PipelineB" => "Pipeline",
+            "TaskB" => "Task",
+            "PTask" => "PipelineTask",
+            "StepActionB" => "StepAction",
+            "PipelineRunB" => "PipelineRun",
+            "TaskRunB" => "TaskRun",
+            "RefValue" => "Reference",
+            "ParamRef" => "Param",
+            "ResultDecl" => "Result",
+            "TaskWorkspace" => "Workspace",
+            "ImmutableString" | "String" => "string",
+            "()" => "()",
+            "bool" => "bool",
+            "i64" => "int",
+            other if other.contains("BTreeMap") => "map",
+            other => other,
+        }
+        .to_string();
+        let key = (name.to_string(), n as usize);
+        match out.get(&key) {
+            Some(Some(t)) if *t != ty => {
+                out.insert(key, None);
+            }
+            Some(_) => {}
+            None => {
+                out.insert(key, Some(ty));
+            }
+        }
+    }
+    out.into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k, v)))
+        .collect()
+}
+
+fn fix_return_types(content: &str, returns: &BTreeMap<(String, usize), String>) -> String {
+    let mut out = String::new();
+    for line in content.lines() {
+        let Some(head) = line.strip_suffix(" -> EvalAltResult>>;") else {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        };
+        let name = head
+            .trim_start()
+            .strip_prefix("fn ")
+            .and_then(|h| h.split('(').next())
+            .unwrap_or("");
+        let args = head
+            .split_once('(')
+            .map(|(_, a)| a.trim_end_matches(')'))
+            .unwrap_or("");
+        let n = if args.trim().is_empty() {
+            0
+        } else {
+            args.split(',').count()
+        };
+        match returns.get(&(name.to_string(), n)).map(String::as_str) {
+            Some("()") => out.push_str(&format!("{head};\n")),
+            Some(t) => out.push_str(&format!("{head} -> {t};\n")),
+            None => out.push_str(&format!("{head} -> ?;\n")),
+        }
+    }
+    out
 }
 
 fn stdlib_module(engine: &Engine, name: &str, text: &str) -> Option<Module> {
@@ -162,7 +255,11 @@ mod tests {
             .iter()
             .map(|f| std::fs::read_to_string(dir.path().join(f)).unwrap())
             .collect();
-        assert!(all.contains("fn pipeline("), "{all:.2000}");
+        assert!(
+            all.contains("fn pipeline(_: string) -> Pipeline;"),
+            "{all:.2000}"
+        );
+        assert!(!all.contains("EvalAltResult"), "{all:.2000}");
         assert!(all.contains("module git") || all.contains("fn clone("));
     }
 }
