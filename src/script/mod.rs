@@ -32,6 +32,11 @@ pub mod limits {
     pub const MAX_ARRAY_SIZE: usize = 100_000;
     pub const MAX_MAP_SIZE: usize = 10_000;
     pub const MAX_MODULES: usize = 200;
+    /// Modules importing modules importing …: each level evaluates inside the one above it.
+    pub const MAX_IMPORT_DEPTH: usize = 16;
+    /// What `print` and `debug` may write to stderr in one evaluation; the rest is dropped (and
+    /// that is said once).
+    pub const MAX_PRINT_BYTES: usize = 1 << 20;
 }
 
 /// One script to evaluate.
@@ -113,6 +118,10 @@ pub(crate) struct State {
     pub root: Option<PathBuf>,
     pub emitted: Vec<api::Emitted>,
     pub modules: BTreeMap<String, rhai::Shared<rhai::Module>>,
+    /// The modules being loaded, outermost (the entry script) first: (identity, shown name). The
+    /// identity is the real path of a file, or the shown name of a stdlib module. An import of
+    /// one of them is a cycle.
+    pub loading: Vec<(String, String)>,
 }
 
 pub(crate) type Shared = Rc<RefCell<State>>;
@@ -139,12 +148,17 @@ pub fn evaluate(input: ScriptInput) -> (SourceMap, Result<Bundle, Diagnostics>) 
     let mut sources = SourceMap::new();
     let entry = sources.add(input.name.clone(), input.text.clone());
     let mut paths = BTreeMap::new();
+    let mut entry_identity = input.name.clone();
     if let Some(root) = &input.root {
         let file_name = Path::new(&input.name)
             .file_name()
             .map(PathBuf::from)
             .unwrap_or_default();
-        paths.insert(input.name.clone(), root.join(file_name));
+        let path = root.join(file_name);
+        if let Ok(real) = path.canonicalize() {
+            entry_identity = real.to_string_lossy().into_owned();
+        }
+        paths.insert(input.name.clone(), path);
     }
     let state: Shared = Rc::new(RefCell::new(State {
         sources,
@@ -152,6 +166,7 @@ pub fn evaluate(input: ScriptInput) -> (SourceMap, Result<Bundle, Diagnostics>) 
         root: input.root.clone(),
         emitted: Vec::new(),
         modules: BTreeMap::new(),
+        loading: vec![(entry_identity, input.name.clone())],
     }));
     let engine = new_engine(state.clone());
     let mut scope = Scope::new();
@@ -201,18 +216,72 @@ fn new_engine(state: Shared) -> Engine {
         rhai::Token::Reserved(s) if s.as_str() == "default" => rhai::Token::Identifier(s),
         other => other,
     });
-    engine.on_print(|s| eprintln!("{s}"));
-    engine.on_debug(|s, src, pos| {
+    // Standard functions audited for time, I/O and blocking (everything `Engine::new()` registers):
+    // - `sleep(INT)`, `sleep(FLOAT)` (Rhai's core package) block the thread without counting
+    //   operations: removed, by registering versions that raise E002 (functions registered on the
+    //   engine are found before the packages').
+    // - `timestamp()`, `elapsed`, instant arithmetic: not compiled (rhai's `no_time` feature).
+    // - `eval`: disabled below; `import`: only through `stdlib::Resolver` (stdlib, or files confined
+    //   to the script's directory tree).
+    // - `print`, `debug`: go to stderr through the callbacks below, with control characters
+    //   escaped and the total capped at `limits::MAX_PRINT_BYTES`.
+    // - everything else (strings, arrays, maps, blobs, math, `parse_json`, `Fn`/`call`/`curry`,
+    //   reflection, `exit`) is pure computation, bounded by the operation and size limits.
+    for_each_sleep(&mut engine);
+    let printed = Rc::new(std::cell::Cell::new(0usize));
+    let out = printed.clone();
+    engine.on_print(move |s| script_output(&out, "", s));
+    let out = printed;
+    engine.on_debug(move |s, src, pos| {
         let at = match (src, pos.line()) {
             (Some(src), Some(line)) => format!("{src}:{line}: "),
             (None, Some(line)) => format!("{line}: "),
             _ => String::new(),
         };
-        eprintln!("[debug] {at}{s}");
+        script_output(&out, &format!("[debug] {at}"), s);
     });
     engine.set_module_resolver(stdlib::Resolver::new(state.clone()));
     api::register(&mut engine, state);
     engine
+}
+
+/// Replaces Rhai's `sleep` (see the audit in `new_engine`): a script has no clock, and a build
+/// must not hang.
+fn for_each_sleep(engine: &mut Engine) {
+    fn no_sleep() -> Result<(), Box<EvalAltResult>> {
+        Err(HostError::new(
+            "E002",
+            "`sleep` is not available: scripts run without a clock, so that a build cannot hang and always gives the same result",
+        )
+        .help("remove the call; waiting belongs in a step (`sleep 5` in its script)")
+        .into())
+    }
+    engine.register_fn("sleep", |_: rhai::INT| no_sleep());
+    engine.register_fn("sleep", |_: rhai::FLOAT| no_sleep());
+}
+
+/// Writes a line of `print`/`debug` output to stderr, with control characters (other than tab)
+/// escaped, until `limits::MAX_PRINT_BYTES` have been written; then says once that the rest is cut.
+fn script_output(printed: &std::cell::Cell<usize>, prefix: &str, text: &str) {
+    let before = printed.get();
+    if before > limits::MAX_PRINT_BYTES {
+        return;
+    }
+    let line = format!(
+        "{prefix}{}",
+        crate::diag::render::escape_controls(text, true)
+    );
+    let after = before + line.len() + 1;
+    printed.set(after);
+    if after > limits::MAX_PRINT_BYTES {
+        eprintln!(
+            "[tekscript] the script printed more than {} bytes; the rest of its print/debug output is not shown",
+            limits::MAX_PRINT_BYTES
+        );
+        printed.set(limits::MAX_PRINT_BYTES + 1);
+        return;
+    }
+    eprintln!("{line}");
 }
 
 /// Turns a Rhai error into a diagnostic with the call trace back to the entry script.

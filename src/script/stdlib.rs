@@ -50,9 +50,9 @@ impl Resolver {
         importer: Option<&str>,
         path: &str,
         pos: Position,
-    ) -> Result<(String, String), Box<EvalAltResult>> {
+    ) -> Result<(String, String, String), Box<EvalAltResult>> {
         if let Some(text) = get(path) {
-            return Ok((source_name(path), text.to_string()));
+            return Ok((source_name(path), text.to_string(), source_name(path)));
         }
         let st = self.state.borrow();
         let not_found = || Box::new(EvalAltResult::ErrorModuleNotFound(path.to_string(), pos));
@@ -80,8 +80,9 @@ impl Resolver {
             HostError::new("E008", format!("cannot read module `{path}`: {e}")).into()
         })?;
         let display = display_name(&root, &file);
+        let identity = file.to_string_lossy().into_owned();
         self.state.borrow_mut().paths.insert(display.clone(), file);
-        Ok((display, text))
+        Ok((display, text, identity))
     }
 }
 
@@ -137,9 +138,36 @@ impl rhai::ModuleResolver for Resolver {
         path: &str,
         pos: Position,
     ) -> Result<rhai::Shared<Module>, Box<EvalAltResult>> {
-        let (name, text) = self.load(source, path, pos)?;
+        let (name, text, identity) = self.load(source, path, pos)?;
         if let Some(m) = self.state.borrow().modules.get(&name) {
             return Ok(m.clone());
+        }
+        {
+            let st = self.state.borrow();
+            if let Some(i) = st.loading.iter().position(|(id, _)| *id == identity) {
+                let mut chain: Vec<&str> =
+                    st.loading[i..].iter().map(|(_, n)| n.as_str()).collect();
+                chain.push(&name);
+                let mut e = HostError::new(
+                    "E008",
+                    format!("import cycle: {}", chain.join(" → ")),
+                )
+                .help("a module cannot import itself, directly or through other modules; move what they share into a module that imports neither");
+                e.span = st.span(source, pos);
+                return Err(e.into());
+            }
+            if st.loading.len() > crate::script::limits::MAX_IMPORT_DEPTH {
+                let mut e = HostError::new(
+                    "E005",
+                    format!(
+                        "script limit reached: modules import modules more than {} levels deep",
+                        crate::script::limits::MAX_IMPORT_DEPTH
+                    ),
+                )
+                .help("import the modules you need from the entry script instead of through a long chain");
+                e.span = st.span(source, pos);
+                return Err(e.into());
+            }
         }
         let file = self
             .state
@@ -158,7 +186,13 @@ impl rhai::ModuleResolver for Resolver {
             h.into()
         })?;
         ast.set_source(name.clone());
-        let mut module = Module::eval_ast_as_new(Scope::new(), &ast, engine)?;
+        self.state
+            .borrow_mut()
+            .loading
+            .push((identity, name.clone()));
+        let module = Module::eval_ast_as_new(Scope::new(), &ast, engine);
+        self.state.borrow_mut().loading.pop();
+        let mut module = module?;
         module.set_id(name.clone());
         let module: rhai::Shared<Module> = module.into();
         self.state.borrow_mut().modules.insert(name, module.clone());
