@@ -39,6 +39,9 @@ pub struct Options {
     pub settings: Settings,
 }
 
+/// How deeply `--set` keys may nest (`a.b.c=v` is 3): the depth limit `--values` files have.
+pub const MAX_SET_DEPTH: usize = 64;
+
 impl Options {
     /// Applies `--set key=value`. Dotted keys create nested maps (`image.tag=v1`); values stay strings.
     pub fn set(&mut self, pair: &str) -> Result<(), String> {
@@ -48,8 +51,15 @@ impl Options {
         if key.is_empty() || key.split('.').any(str::is_empty) {
             return Err(format!("`--set {pair}`: the key must not be empty"));
         }
-        let mut map = &mut self.values;
         let parts: Vec<&str> = key.split('.').collect();
+        if parts.len() > MAX_SET_DEPTH {
+            return Err(format!(
+                "`--set`: the key `{}…` nests {} levels deep (at most {MAX_SET_DEPTH})",
+                parts[..3].join("."),
+                parts.len()
+            ));
+        }
+        let mut map = &mut self.values;
         for part in &parts[..parts.len() - 1] {
             let entry = map
                 .entry(part.to_string())
@@ -159,7 +169,7 @@ impl Failure {
 /// Compiles a script file: evaluate, then validate. `file()` and relative imports may read the
 /// script's directory tree.
 pub fn compile_file(path: &Path, opts: &Options) -> Result<Compilation, Failure> {
-    let text = match std::fs::read_to_string(path) {
+    let text = match source::read_text_file(path, source::MAX_INPUT_BYTES) {
         Ok(t) => t,
         Err(e) => {
             return Err(Failure {
@@ -207,6 +217,7 @@ pub fn compile_str(name: &str, text: &str, opts: &Options) -> Result<Compilation
 }
 
 fn compile_input(input: script::ScriptInput, opts: &Options) -> Result<Compilation, Failure> {
+    diag::suggest::reset_budget();
     let (sources, evaluated) = script::evaluate(input);
     let bundle = match evaluated {
         Ok(b) => b,
@@ -236,12 +247,13 @@ pub fn check_yaml_files(
     paths: &[std::path::PathBuf],
     opts: &Options,
 ) -> Result<Compilation, Failure> {
+    diag::suggest::reset_budget();
     let mut sources = SourceMap::new();
     let mut bundle = bundle::Bundle::default();
     let mut diagnostics = Diagnostics::default();
     let mut input_warnings = Diagnostics::default();
     for path in paths {
-        let text = match std::fs::read_to_string(path) {
+        let text = match source::read_text_file(path, source::MAX_INPUT_BYTES) {
             Ok(t) => t,
             Err(e) => {
                 diagnostics.push(Diagnostic::error(

@@ -25,7 +25,7 @@ enum Deny {
 pub fn run(args: CheckArgs) -> ExitStatus {
     let opts = match args.compile.options() {
         Ok(o) => o,
-        Err(e) => return usage_error(&e),
+        Err(status) => return status,
     };
     let out = &args.compile.output;
     let is_yaml = |p: &PathBuf| {

@@ -142,19 +142,51 @@ impl OutputArgs {
 }
 
 impl CompileArgs {
-    /// Resolves inputs into compile options; errors are usage errors (exit 2).
-    fn options(&self) -> Result<Options, String> {
+    /// Resolves inputs into compile options. A `--set`/`--values` input that cannot be used is
+    /// E014, a values file that cannot be read E016; both are printed in the chosen message format
+    /// and, like usage errors, exit 2. Unknown feature gates are a usage error.
+    fn options(&self) -> Result<Options, ExitStatus> {
+        use crate::diag::Diagnostic;
+        let report = |d: Diagnostic| -> ExitStatus {
+            let out = &self.output;
+            let sources = crate::source::SourceMap::new();
+            let d = [d];
+            eprint!(
+                "{}",
+                crate::diag::render::render(&d, &sources, out.format(), out.color())
+            );
+            if matches!(out.format(), Format::Human) {
+                eprint!("{}", crate::diag::render::render_summary(&d));
+            }
+            ExitStatus::Error
+        };
         let mut opts = Options::default();
         for f in &self.values {
-            let text = std::fs::read_to_string(f)
-                .map_err(|e| format!("cannot read values file {}: {e}", f.display()))?;
-            opts.merge_values_yaml(&text)
-                .map_err(|e| format!("values file {}: {e}", f.display()))?;
+            let text = crate::source::read_text_file(f, crate::source::MAX_INPUT_BYTES).map_err(
+                |e| {
+                    report(Diagnostic::error(
+                        "E016",
+                        format!("cannot read values file {}: {e}", f.display()),
+                    ))
+                },
+            )?;
+            opts.merge_values_yaml(&text).map_err(|e| {
+                report(
+                    Diagnostic::error("E014", format!("values file {}: {e}", f.display()))
+                        .help("a values file is one YAML mapping (`key: value` lines)"),
+                )
+            })?;
         }
         for s in &self.set {
-            opts.set(s)?;
+            opts.set(s).map_err(|e| {
+                report(
+                    Diagnostic::error("E014", e)
+                        .help("write `--set key=value`; dotted keys nest (`--set image.tag=v1`)"),
+                )
+            })?;
         }
-        opts.settings.gates = FeatureGates::parse(&self.feature_gates)?;
+        opts.settings.gates =
+            FeatureGates::parse(&self.feature_gates).map_err(|e| usage_error(&e))?;
         Ok(opts)
     }
 }
@@ -210,7 +242,7 @@ fn compile_reporting(
     script: &std::path::Path,
 ) -> Result<crate::Compilation, ExitStatus> {
     use crate::diag::render::{render, render_summary};
-    let opts = args.options().map_err(|e| usage_error(&e))?;
+    let opts = args.options()?;
     let out = &args.output;
     match crate::compile_file(script, &opts) {
         Ok(c) => {

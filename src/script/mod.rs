@@ -37,6 +37,46 @@ pub mod limits {
     /// What `print` and `debug` may write to stderr in one evaluation; the rest is dropped (and
     /// that is said once).
     pub const MAX_PRINT_BYTES: usize = 1 << 20;
+    /// Lines in one script or module, and characters in one line: Rhai counts positions in 16
+    /// bits (`rhai::Position`), and saturates there, so past this it cannot say where an error is.
+    pub const MAX_LINES: usize = u16::MAX as usize;
+    pub const MAX_LINE_CHARS: usize = u16::MAX as usize - 1;
+    /// Arrays and maps passed to tekscript functions nest at most this deep (as YAML input does).
+    pub const MAX_VALUE_DEPTH: usize = 64;
+    /// A watchdog on the whole evaluation. Rhai counts operations, but not the work inside one: it
+    /// copies an array or map on every read, so `a = [a]` in a loop does quadratic work in linear
+    /// operations (20,000 levels: 20 s), and nothing inside the evaluator can bound the nesting of
+    /// a value that never leaves it. Real scripts take milliseconds; this only ends runaway ones.
+    pub const MAX_SECONDS: u64 = 10;
+}
+
+/// A script or module too large for exact positions (see [`limits::MAX_LINES`]): the message and
+/// the 1-based line it concerns.
+pub(crate) fn position_limit(text: &str) -> Option<(String, usize)> {
+    let mut lines = 0;
+    for (i, line) in text.split('\n').enumerate() {
+        lines = i + 1;
+        // cheap test first: a line of at most MAX_LINE_CHARS bytes has at most as many characters
+        if line.len() > limits::MAX_LINE_CHARS && line.chars().count() > limits::MAX_LINE_CHARS {
+            return Some((
+                format!(
+                    "script limit reached: line {lines} is longer than {} characters",
+                    limits::MAX_LINE_CHARS
+                ),
+                lines,
+            ));
+        }
+    }
+    if lines > limits::MAX_LINES {
+        return Some((
+            format!(
+                "script limit reached: the script has {lines} lines (at most {})",
+                limits::MAX_LINES
+            ),
+            limits::MAX_LINES + 1,
+        ));
+    }
+    None
 }
 
 /// One script to evaluate.
@@ -145,6 +185,18 @@ impl State {
 
 /// Evaluates a script into a bundle. The source map is returned in both cases, for rendering.
 pub fn evaluate(input: ScriptInput) -> (SourceMap, Result<Bundle, Diagnostics>) {
+    evaluate_within(input, std::time::Duration::from_secs(limits::MAX_SECONDS))
+}
+
+/// [`evaluate`] with another time limit (for tests of the watchdog).
+pub(crate) fn evaluate_within(
+    mut input: ScriptInput,
+    time_limit: std::time::Duration,
+) -> (SourceMap, Result<Bundle, Diagnostics>) {
+    // A UTF-8 byte order mark (editors on Windows add one) is not part of the script, as in YAML.
+    if let Some(text) = input.text.strip_prefix('\u{feff}') {
+        input.text = text.to_string();
+    }
     let mut sources = SourceMap::new();
     let entry = sources.add(input.name.clone(), input.text.clone());
     let mut paths = BTreeMap::new();
@@ -168,7 +220,16 @@ pub fn evaluate(input: ScriptInput) -> (SourceMap, Result<Bundle, Diagnostics>) 
         modules: BTreeMap::new(),
         loading: vec![(entry_identity, input.name.clone())],
     }));
-    let engine = new_engine(state.clone());
+    if let Some((message, line)) = position_limit(&input.text) {
+        let st = state.borrow();
+        let d = Diagnostic::error("E005", message)
+            .at(Some(st.sources.span_at(entry, line, 1)))
+            .help(POSITION_LIMIT_HELP);
+        drop(st);
+        let sources = std::mem::take(&mut state.borrow_mut().sources);
+        return (sources, Err(Diagnostics(vec![d])));
+    }
+    let engine = new_engine(state.clone(), time_limit);
     let mut scope = Scope::new();
     scope.push_constant("values", values_to_dynamic(&input.values));
 
@@ -195,8 +256,16 @@ fn values_to_dynamic(v: &serde_json::Value) -> Dynamic {
     rhai::serde::to_dynamic(v).unwrap_or_else(|_| Dynamic::from_map(rhai::Map::new()))
 }
 
-fn new_engine(state: Shared) -> Engine {
+fn new_engine(state: Shared, time_limit: std::time::Duration) -> Engine {
     let mut engine = Engine::new();
+    let deadline = std::time::Instant::now() + time_limit;
+    engine.on_progress(move |ops| {
+        if ops % 1024 == 0 && std::time::Instant::now() > deadline {
+            Some(Dynamic::from(TimeLimit(time_limit)))
+        } else {
+            None
+        }
+    });
     engine
         .set_max_operations(limits::MAX_OPERATIONS)
         .set_max_call_levels(limits::MAX_CALL_LEVELS)
@@ -244,6 +313,12 @@ fn new_engine(state: Shared) -> Engine {
     api::register(&mut engine, state);
     engine
 }
+
+pub(crate) const POSITION_LIMIT_HELP: &str = "the script engine counts lines and columns in 16 bits, so past 65535 it could not say where an error is; split the script into modules (`import \"part\" as part;`) or keep long text in a file read with `file(\"…\")`";
+
+/// Why the watchdog stopped a script (see [`limits::MAX_SECONDS`]).
+#[derive(Debug, Clone, Copy)]
+struct TimeLimit(std::time::Duration);
 
 /// Replaces Rhai's `sleep` (see the audit in `new_engine`): a script has no clock, and a build
 /// must not hang.
@@ -375,6 +450,14 @@ fn to_diagnostic(err: &EvalAltResult, st: &State, entry: FileId) -> Diagnostic {
                 .at(span)
                 .help(stdlib::not_found_help(name))
         }
+        EvalAltResult::ErrorTerminated(v, _) if v.is::<TimeLimit>() => limit(
+            span,
+            format!(
+                "the script ran longer than {} s",
+                v.clone().cast::<TimeLimit>().0.as_secs_f64()
+            ),
+            "look for a loop that copies large or deeply nested arrays or maps (`a = [a]`); real scripts take milliseconds",
+        ),
         EvalAltResult::ErrorTooManyOperations(_) => limit(
             span,
             format!(

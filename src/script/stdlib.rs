@@ -76,9 +76,11 @@ impl Resolver {
         let Some(file) = file else {
             return Err(not_found());
         };
-        let text = std::fs::read_to_string(&file).map_err(|e| -> Box<EvalAltResult> {
-            HostError::new("E008", format!("cannot read module `{path}`: {e}")).into()
-        })?;
+        let text = crate::source::read_text_file(&file, crate::source::MAX_INPUT_BYTES).map_err(
+            |e| -> Box<EvalAltResult> {
+                HostError::new("E008", format!("cannot read module `{path}`: {e}")).into()
+            },
+        )?;
         let display = display_name(&root, &file);
         let identity = file.to_string_lossy().into_owned();
         self.state.borrow_mut().paths.insert(display.clone(), file);
@@ -174,6 +176,12 @@ impl rhai::ModuleResolver for Resolver {
             .borrow_mut()
             .sources
             .add(name.clone(), text.clone());
+        if let Some((message, line)) = crate::script::position_limit(&text) {
+            let mut h = HostError::new("E005", format!("module `{path}`: {message}"))
+                .help(crate::script::POSITION_LIMIT_HELP);
+            h.span = Some(self.state.borrow().sources.span_at(file, line, 1));
+            return Err(h.into());
+        }
         let mut ast = engine.compile(&text).map_err(|e| -> Box<EvalAltResult> {
             let span = e.1.line().map(|l| {
                 self.state

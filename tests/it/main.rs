@@ -8,6 +8,7 @@ mod conformance;
 mod corpus;
 mod emit;
 mod examples;
+mod hostile;
 mod import;
 mod openapi;
 mod refs;
