@@ -985,8 +985,20 @@ fn leftovers_of_a_killed_build_are_recovered() {
     fs::write(out.join(LOCK_FILE), "").unwrap();
 
     let report = write_dir(&out, &files).unwrap();
-    assert_eq!(report.unchanged, pathbufs(&["stepactions/setup.yaml", "tasks/git-clone.yaml"]));
-    assert_eq!(report.removed.len(), 4, "{report:?}");
+    // (the kustomization lists the same files as before)
+    assert_eq!(
+        report.unchanged,
+        pathbufs(&[
+            "stepactions/setup.yaml",
+            "tasks/git-clone.yaml",
+            "kustomization.yaml"
+        ])
+    );
+    assert_eq!(
+        report.written,
+        pathbufs(&["tasks/build.yaml", "pipelines/ci.yaml", "pipelineruns/ci-run-.yaml"])
+    );
+    assert_eq!(report.removed.len(), 4, "the four temporaries: {report:?}");
     let expected: BTreeMap<PathBuf, Option<Vec<u8>>> = files
         .iter()
         .map(|f| (f.path.clone(), Some(f.contents.clone().into_bytes())))

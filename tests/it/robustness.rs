@@ -228,6 +228,27 @@ fn gen_statement_simple(rng: &mut Lcg) -> String {
     }
 }
 
+/// A statement that is usually valid, so that generated scripts also reach validation and YAML.
+fn gen_valid_statement(rng: &mut Lcg) -> String {
+    let n = rng.below(6);
+    let m = rng.below(6);
+    let word = rng.pick(&["x", "image", "revision", "tag", "url", "a.b"]);
+    match rng.below(12) {
+        0 => format!("let t{n} = task(\"t{n}\").step(\"s\", \"alpine:3.20\", \"#!/bin/sh\\necho $(params.{word})\"); t{n}.param(\"{word}\");"),
+        1 => format!("p.task(\"a{n}\", t, #{{ runAfter: [\"a{m}\"] }});"),
+        2 => format!("p.task(\"a{n}\", t, #{{ params: #{{ {word:?}: p.param(\"{word}\") }} }});"),
+        3 => format!("let r{n} = t.result(\"r{n}\");"),
+        4 => format!("p.task(\"b{n}\", t, #{{ embed: true, retries: {m}, timeout: \"{m}m\" }});"),
+        5 => format!("p.finally(\"f{n}\", t);"),
+        6 => format!("let w = p.workspace(\"w{n}\"); p.task(\"c{n}\", t, #{{ workspaces: #{{ src: w }} }});"),
+        7 => format!("t.step(#{{ name: \"e{n}\", image: \"alpine:3.20\", script: \"#!/bin/sh\\ntrue\", env: [#{{ name: \"V{m}\", value: \"{m}\" }}] }});"),
+        8 => format!("p.task(\"d{n}\", task_ref(\"git-clone\"), #{{ params: #{{ url: \"https://x/{m}\" }} }});"),
+        9 => format!("emit(p.run(#{{ params: #{{ {word:?}: \"{m}\" }} }}));"),
+        10 => format!("t.label(\"team\", \"t{m}\").annotation(\"note\", {:?});", odd_text(rng)),
+        _ => format!("for i in 0..{m} {{ p.task(\"l\" + i + \"-{n}\", t); }}"),
+    }
+}
+
 fn gen_script(rng: &mut Lcg) -> String {
     let mut s = String::new();
     if rng.chance(5) {
@@ -235,8 +256,14 @@ fn gen_script(rng: &mut Lcg) -> String {
     }
     s.push_str("let t = task(\"t\").step(\"s\", \"alpine:3.20\", \"#!/bin/sh\\necho hi\");\n");
     s.push_str("let p = pipeline(\"p\");\nlet a = [];\n");
+    let hostile = rng.chance(50);
     for _ in 0..1 + rng.below(8) {
-        s.push_str(&gen_statement(rng));
+        let statement = if hostile && rng.chance(40) {
+            gen_statement(rng)
+        } else {
+            gen_valid_statement(rng)
+        };
+        s.push_str(&statement);
         s.push('\n');
     }
     if rng.chance(70) {
@@ -298,6 +325,7 @@ fn gen_yaml(rng: &mut Lcg) -> String {
 fn fuzz_scripts_never_panic() {
     let mut rng = Lcg(0x0f22_5c41);
     let (mut ok, mut failed) = (0, 0);
+    let mut codes = std::collections::BTreeMap::new();
     for i in 0..400 {
         let text = gen_script(&mut rng);
         let result = std::panic::catch_unwind(|| {
@@ -305,22 +333,27 @@ fn fuzz_scripts_never_panic() {
                 Ok(c) => {
                     let _ = c.to_yaml();
                     let _ = tekscript::emit::layout(&c.emit_docs(), "gen.rhai");
-                    true
+                    None
                 }
                 Err(f) => {
                     let rendered = f.render_plain();
                     assert!(rendered.contains("error["), "{rendered}");
-                    false
+                    Some(f.diagnostics.0[0].code.to_string())
                 }
             }
         });
         match result {
-            Ok(true) => ok += 1,
-            Ok(false) => failed += 1,
+            Ok(None) => ok += 1,
+            Ok(Some(code)) => {
+                failed += 1;
+                *codes.entry(code).or_insert(0) += 1;
+            }
             Err(_) => panic!("panic on generated script {i}:\n{text}"),
         }
     }
-    println!("fuzz: {ok} generated scripts compiled, {failed} rejected with diagnostics");
+    println!(
+        "fuzz: {ok} generated scripts compiled, {failed} rejected with diagnostics (first codes: {codes:?})"
+    );
     assert!(ok > 0 && failed > 0);
 }
 
