@@ -162,14 +162,13 @@ impl CompileArgs {
         };
         let mut opts = Options::default();
         for f in &self.values {
-            let text = crate::source::read_text_file(f, crate::source::MAX_INPUT_BYTES).map_err(
-                |e| {
+            let text =
+                crate::source::read_text_file(f, crate::source::MAX_INPUT_BYTES).map_err(|e| {
                     report(Diagnostic::error(
                         "E016",
                         format!("cannot read values file {}: {e}", f.display()),
                     ))
-                },
-            )?;
+                })?;
             opts.merge_values_yaml(&text).map_err(|e| {
                 report(
                     Diagnostic::error("E014", format!("values file {}: {e}", f.display()))

@@ -56,7 +56,9 @@ pub fn did_you_mean<'a>(
         }
         let bound = if ascii {
             signature.lower_bound(&Signature::of(
-                candidate.bytes().map(|b| char::from(b.to_ascii_lowercase())),
+                candidate
+                    .bytes()
+                    .map(|b| char::from(b.to_ascii_lowercase())),
             ))
         } else {
             hay.clear();
@@ -71,7 +73,11 @@ pub fn did_you_mean<'a>(
         }
         if ascii {
             hay.clear();
-            hay.extend(candidate.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+            hay.extend(
+                candidate
+                    .bytes()
+                    .map(|b| char::from(b.to_ascii_lowercase())),
+            );
         }
         // Only a strictly smaller distance than the best so far can win.
         let bound = match best {
@@ -279,7 +285,16 @@ mod tests {
             }
             best.map(|(_, c)| c)
         };
-        for q in ["tsk-17", "task-299x", "taks-3", "TASK-42", "xask-1", "t", "task", "ksat-12"] {
+        for q in [
+            "tsk-17",
+            "task-299x",
+            "taks-3",
+            "TASK-42",
+            "xask-1",
+            "t",
+            "task",
+            "ksat-12",
+        ] {
             assert_eq!(
                 did_you_mean(q, names.iter().map(String::as_str)),
                 brute(q),

@@ -466,7 +466,10 @@ fn the_watchdog_ends_quadratic_copying() {
     let diags = result.expect_err("stopped");
     let d = &diags.0[0];
     assert_eq!(d.code, "E005");
-    assert_eq!(d.message, "script limit reached: the script ran longer than 0.3 s");
+    assert_eq!(
+        d.message,
+        "script limit reached: the script ran longer than 0.3 s"
+    );
     let at = sources.location(d.span.expect("a position"));
     assert_eq!((at.line, at.file), (1, "nest.rhai"));
 }

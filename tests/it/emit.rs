@@ -910,7 +910,11 @@ fn a_symlinked_subdirectory_is_refused() {
         "{e:?}"
     );
     assert_eq!(fs::read_dir(&elsewhere).unwrap().count(), 0);
-    assert!(fs::symlink_metadata(out.join("tasks")).unwrap().is_symlink());
+    assert!(
+        fs::symlink_metadata(out.join("tasks"))
+            .unwrap()
+            .is_symlink()
+    );
     // nothing else was written either, and no lock file is left
     assert_eq!(fs::read_dir(&out).unwrap().count(), 1);
     assert!(matches!(
@@ -996,7 +1000,11 @@ fn leftovers_of_a_killed_build_are_recovered() {
     );
     assert_eq!(
         report.written,
-        pathbufs(&["tasks/build.yaml", "pipelines/ci.yaml", "pipelineruns/ci-run-.yaml"])
+        pathbufs(&[
+            "tasks/build.yaml",
+            "pipelines/ci.yaml",
+            "pipelineruns/ci-run-.yaml"
+        ])
     );
     assert_eq!(report.removed.len(), 4, "the four temporaries: {report:?}");
     let expected: BTreeMap<PathBuf, Option<Vec<u8>>> = files
@@ -1008,5 +1016,9 @@ fn leftovers_of_a_killed_build_are_recovered() {
                 .map(|d| (PathBuf::from(d), None)),
         )
         .collect();
-    assert_eq!(tree(&out), expected, "no temporaries and no lock file are left");
+    assert_eq!(
+        tree(&out),
+        expected,
+        "no temporaries and no lock file are left"
+    );
 }

@@ -8,7 +8,9 @@ use std::process::{Command, Output, Stdio};
 
 fn bin(dir: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_tekscript"));
-    c.current_dir(dir).env_remove("NO_COLOR").stdin(Stdio::null());
+    c.current_dir(dir)
+        .env_remove("NO_COLOR")
+        .stdin(Stdio::null());
     c
 }
 
@@ -145,7 +147,14 @@ fn concurrent_builds_into_one_dir_leave_one_consistent_result() {
             let out = format!("ref-{name}");
             let r = run(
                 d,
-                &["build", "ci.rhai", "-o", &out, "--set", &format!("name={name}")],
+                &[
+                    "build",
+                    "ci.rhai",
+                    "-o",
+                    &out,
+                    "--set",
+                    &format!("name={name}"),
+                ],
             );
             assert_eq!(r.code, Some(0), "{}", r.stderr);
             listing(&d.join(out))
@@ -213,19 +222,28 @@ fn a_build_killed_at_any_moment_does_not_block_the_next() {
 #[test]
 fn an_import_cycle_is_a_diagnostic_naming_the_chain() {
     let dir = project(&[
-        ("main.rhai", "import \"main\" as m;\nemit(pipeline(\"p\"));\n"),
+        (
+            "main.rhai",
+            "import \"main\" as m;\nemit(pipeline(\"p\"));\n",
+        ),
         ("a.rhai", "import \"b\" as b;\n"),
         ("b.rhai", "import \"lib/c\" as c;\n"),
         ("lib/c.rhai", "import \"../a\" as a;\n"),
         ("entry.rhai", "import \"a\" as a;\n"),
     ]);
-    let r = run(dir.path(), &["check", "main.rhai", "--message-format", "short"]);
+    let r = run(
+        dir.path(),
+        &["check", "main.rhai", "--message-format", "short"],
+    );
     assert_eq!(r.code, Some(1));
     assert_eq!(
         r.stderr,
         "main.rhai:1:8: error[E008]: import cycle: main.rhai → main.rhai\n"
     );
-    let r = run(dir.path(), &["check", "entry.rhai", "--message-format", "short"]);
+    let r = run(
+        dir.path(),
+        &["check", "entry.rhai", "--message-format", "short"],
+    );
     assert_eq!(r.code, Some(1));
     assert_eq!(
         r.stderr,
@@ -236,7 +254,12 @@ fn an_import_cycle_is_a_diagnostic_naming_the_chain() {
 #[test]
 fn a_long_import_chain_is_a_limit_not_a_stack_overflow() {
     let mut files: Vec<(String, String)> = (0..40)
-        .map(|i| (format!("m{i}.rhai"), format!("import \"m{}\" as m;\n", i + 1)))
+        .map(|i| {
+            (
+                format!("m{i}.rhai"),
+                format!("import \"m{}\" as m;\n", i + 1),
+            )
+        })
         .collect();
     files.push(("m40.rhai".into(), "let x = 1;\n".into()));
     let refs: Vec<(&str, &str)> = files
@@ -244,7 +267,10 @@ fn a_long_import_chain_is_a_limit_not_a_stack_overflow() {
         .map(|(a, b)| (a.as_str(), b.as_str()))
         .collect();
     let dir = project(&refs);
-    let r = run(dir.path(), &["check", "m0.rhai", "--message-format", "short"]);
+    let r = run(
+        dir.path(),
+        &["check", "m0.rhai", "--message-format", "short"],
+    );
     assert_eq!(r.code, Some(1), "{}", r.stderr);
     assert_eq!(
         r.stderr,
@@ -255,7 +281,10 @@ fn a_long_import_chain_is_a_limit_not_a_stack_overflow() {
 #[test]
 fn sleep_is_not_available() {
     let dir = project(&[("s.rhai", "sleep(1e9);\nsleep(1000000000);\n")]);
-    let r = run(dir.path(), &["build", "s.rhai", "--message-format", "short"]);
+    let r = run(
+        dir.path(),
+        &["build", "s.rhai", "--message-format", "short"],
+    );
     assert_eq!(r.code, Some(1));
     assert_eq!(
         r.stderr,
@@ -269,7 +298,10 @@ fn print_output_is_capped_and_the_cut_is_said_once() {
         "p.rhai",
         "for i in 0..400000 { print(\"0123456789012345678901234567890123456789\"); }\n",
     )]);
-    let r = run(dir.path(), &["build", "p.rhai", "--message-format", "short"]);
+    let r = run(
+        dir.path(),
+        &["build", "p.rhai", "--message-format", "short"],
+    );
     assert_eq!(r.code, Some(1)); // it emits nothing (E012)
     assert!(r.stderr.len() < (1 << 20) + 4096, "{}", r.stderr.len());
     assert_eq!(
@@ -278,7 +310,12 @@ fn print_output_is_capped_and_the_cut_is_said_once() {
             .count(),
         1
     );
-    assert!(r.stderr.ends_with("error[E012]: the script emitted nothing\n"), "{}", &r.stderr[r.stderr.len() - 300..]);
+    assert!(
+        r.stderr
+            .ends_with("error[E012]: the script emitted nothing\n"),
+        "{}",
+        &r.stderr[r.stderr.len() - 300..]
+    );
 }
 
 #[test]
@@ -291,14 +328,15 @@ fn control_characters_never_reach_the_terminal() {
         let r = run(dir.path(), &["build", "t.rhai", "--message-format", format]);
         assert_eq!(r.code, Some(1));
         assert!(
-            !r.stderr
-                .chars()
-                .any(|c| c.is_control() && c != '\n'),
+            !r.stderr.chars().any(|c| c.is_control() && c != '\n'),
             "{format}: {:?}",
             r.stderr
         );
     }
-    let r = run(dir.path(), &["build", "t.rhai", "--message-format", "short"]);
+    let r = run(
+        dir.path(),
+        &["build", "t.rhai", "--message-format", "short"],
+    );
     assert_eq!(
         r.stderr,
         "a\\u{1b}[2Jb\nt.rhai:2:1: error[E006]: the script raised an error: red \\u{1b}[31m alert \\r\\u{7}\n"
@@ -313,9 +351,16 @@ fn a_byte_order_mark_starts_a_script_as_it_starts_yaml() {
     assert!(r.stdout.contains("name: greet"));
     // and positions still count from the first character after it
     let dir = project(&[("bom.rhai", "\u{feff}let x = ;\n")]);
-    let r = run(dir.path(), &["build", "bom.rhai", "--message-format", "short"]);
+    let r = run(
+        dir.path(),
+        &["build", "bom.rhai", "--message-format", "short"],
+    );
     assert_eq!(r.code, Some(1));
-    assert!(r.stderr.starts_with("bom.rhai:1:9: error[E001]"), "{}", r.stderr);
+    assert!(
+        r.stderr.starts_with("bom.rhai:1:9: error[E001]"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -323,7 +368,10 @@ fn positions_past_65535_are_a_limit_not_a_wrong_line() {
     let mut text = "let x = 1;\n".repeat(70_000);
     text.push_str("let y = ;\n");
     let dir = project(&[("long.rhai", &text)]);
-    let r = run(dir.path(), &["check", "long.rhai", "--message-format", "short"]);
+    let r = run(
+        dir.path(),
+        &["check", "long.rhai", "--message-format", "short"],
+    );
     assert_eq!(r.code, Some(1));
     assert_eq!(
         r.stderr,
@@ -331,7 +379,10 @@ fn positions_past_65535_are_a_limit_not_a_wrong_line() {
     );
     let text = format!("let s = \"{}\";\n", "x".repeat(70_000));
     let dir = project(&[("wide.rhai", &text), ("m.rhai", "import \"wide\" as w;\n")]);
-    let r = run(dir.path(), &["check", "m.rhai", "--message-format", "short"]);
+    let r = run(
+        dir.path(),
+        &["check", "m.rhai", "--message-format", "short"],
+    );
     assert_eq!(r.code, Some(1));
     assert_eq!(
         r.stderr,
@@ -344,7 +395,11 @@ fn positions_past_65535_are_a_limit_not_a_wrong_line() {
 
 #[test]
 fn bad_set_and_values_inputs_are_e014() {
-    let dir = project(&[("ci.rhai", OK), ("list.yaml", "- a\n"), ("bad.yaml", "a: [\n")]);
+    let dir = project(&[
+        ("ci.rhai", OK),
+        ("list.yaml", "- a\n"),
+        ("bad.yaml", "a: [\n"),
+    ]);
     let d = dir.path();
     let r = run(d, &["build", "ci.rhai", "--set", "novalue"]);
     assert_eq!(r.code, Some(2));
@@ -352,19 +407,54 @@ fn bad_set_and_values_inputs_are_e014() {
         r.stderr,
         "error[E014]: `--set novalue` needs the form key=value\n |\n = help: write `--set key=value`; dotted keys nest (`--set image.tag=v1`)\n\nerror: 1 error emitted\n"
     );
-    let r = run(d, &["check", "ci.rhai", "--values", "list.yaml", "--message-format", "short"]);
+    let r = run(
+        d,
+        &[
+            "check",
+            "ci.rhai",
+            "--values",
+            "list.yaml",
+            "--message-format",
+            "short",
+        ],
+    );
     assert_eq!(r.code, Some(2));
     assert_eq!(
         r.stderr,
         "error[E014]: values file list.yaml: a values file must be a YAML mapping (key: value)\n"
     );
-    let r = run(d, &["build", "ci.rhai", "--values", "bad.yaml", "--message-format", "json"]);
+    let r = run(
+        d,
+        &[
+            "build",
+            "ci.rhai",
+            "--values",
+            "bad.yaml",
+            "--message-format",
+            "json",
+        ],
+    );
     assert_eq!(r.code, Some(2));
     let v: serde_json::Value = serde_json::from_str(r.stderr.trim()).unwrap();
     assert_eq!(v["code"], "E014");
-    let r = run(d, &["build", "ci.rhai", "--values", "missing.yaml", "--message-format", "short"]);
+    let r = run(
+        d,
+        &[
+            "build",
+            "ci.rhai",
+            "--values",
+            "missing.yaml",
+            "--message-format",
+            "short",
+        ],
+    );
     assert_eq!(r.code, Some(2));
-    assert!(r.stderr.starts_with("error[E016]: cannot read values file missing.yaml: "), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .starts_with("error[E016]: cannot read values file missing.yaml: "),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -373,7 +463,14 @@ fn a_set_key_nested_20000_deep_is_refused() {
     let key = vec!["a"; 20_000].join(".");
     let r = run(
         dir.path(),
-        &["build", "ci.rhai", "--set", &format!("{key}=v"), "--message-format", "short"],
+        &[
+            "build",
+            "ci.rhai",
+            "--set",
+            &format!("{key}=v"),
+            "--message-format",
+            "short",
+        ],
     );
     assert_eq!(r.code, Some(2));
     assert_eq!(
@@ -382,7 +479,10 @@ fn a_set_key_nested_20000_deep_is_refused() {
     );
     // 64 is fine
     let key = vec!["a"; 64].join(".");
-    let r = run(dir.path(), &["build", "ci.rhai", "--set", &format!("{key}=v")]);
+    let r = run(
+        dir.path(),
+        &["build", "ci.rhai", "--set", &format!("{key}=v")],
+    );
     assert_eq!(r.code, Some(0), "{}", r.stderr);
 }
 
@@ -402,12 +502,23 @@ fn endless_inputs_stop_at_the_input_limit() {
         let r = run(d, &args);
         assert_eq!(r.code, Some(2), "{args:?}: {}", r.stderr);
         assert!(
-            r.stderr.contains("cannot read /dev/zero: it is larger than 64 MiB"),
+            r.stderr
+                .contains("cannot read /dev/zero: it is larger than 64 MiB"),
             "{args:?}: {}",
             r.stderr
         );
     }
-    let r = run(d, &["build", "ci.rhai", "--values", "/dev/zero", "--message-format", "short"]);
+    let r = run(
+        d,
+        &[
+            "build",
+            "ci.rhai",
+            "--values",
+            "/dev/zero",
+            "--message-format",
+            "short",
+        ],
+    );
     assert_eq!(r.code, Some(2));
     assert_eq!(
         r.stderr,
@@ -430,11 +541,18 @@ fn endless_inputs_stop_at_the_input_limit() {
     writer.join().unwrap();
     let r = ran(out);
     assert_eq!(r.code, Some(2));
-    assert_eq!(r.stderr, "error: cannot read stdin: it is larger than 64 MiB\n");
+    assert_eq!(
+        r.stderr,
+        "error: cannot read stdin: it is larger than 64 MiB\n"
+    );
     // a directory given as a script
     let r = run(d, &["build", "."]);
     assert_eq!(r.code, Some(2));
-    assert!(r.stderr.contains("cannot read .: it is a directory"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("cannot read .: it is a directory"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -446,7 +564,10 @@ fn file_refuses_a_huge_file_before_reading_it() {
     // sparse: 2 GiB that take no room
     let f = std::fs::File::create(dir.path().join("big.txt")).unwrap();
     f.set_len(2 << 30).unwrap();
-    let r = run(dir.path(), &["build", "ci.rhai", "--message-format", "short"]);
+    let r = run(
+        dir.path(),
+        &["build", "ci.rhai", "--message-format", "short"],
+    );
     assert_eq!(r.code, Some(1));
     assert_eq!(
         r.stderr,
@@ -488,7 +609,10 @@ for i in 0..3000 { p.task("task-" + i, t, #{ runAfter: ["tsk-" + i] }); }
 emit(p);
 "##,
     )]);
-    let r = run(dir.path(), &["check", "many.rhai", "--message-format", "json"]);
+    let r = run(
+        dir.path(),
+        &["check", "many.rhai", "--message-format", "json"],
+    );
     assert_eq!(r.code, Some(1));
     let lines: Vec<serde_json::Value> = r
         .stderr
@@ -500,7 +624,10 @@ emit(p);
     let help = |i: usize| {
         let v = lines
             .iter()
-            .find(|v| v["message"] == format!("task `task-{i}` runs after `tsk-{i}`, but there is no such task"))
+            .find(|v| {
+                v["message"]
+                    == format!("task `task-{i}` runs after `tsk-{i}`, but there is no such task")
+            })
             .unwrap();
         v["help"][0].as_str().unwrap().to_string()
     };
@@ -536,13 +663,33 @@ fn a_pipeline_that_runs_itself_is_rejected() {
         r.stderr,
         "self.rhai:4:3: error[E307]: pipeline `p` cannot be one of its own tasks (`again`)\n"
     );
-    let r = run(d, &["check", "itself.yaml", "--feature-gates", "alpha", "--message-format", "short"]);
+    let r = run(
+        d,
+        &[
+            "check",
+            "itself.yaml",
+            "--feature-gates",
+            "alpha",
+            "--message-format",
+            "short",
+        ],
+    );
     assert_eq!(r.code, Some(1), "{}", r.stderr);
     assert_eq!(
         r.stderr,
         "itself.yaml:9:13: error[E307]: pipeline `me` runs itself as one of its tasks (`pipelineRef`)\n"
     );
-    let r = run(d, &["check", "cycle.yaml", "--feature-gates", "alpha", "--message-format", "short"]);
+    let r = run(
+        d,
+        &[
+            "check",
+            "cycle.yaml",
+            "--feature-gates",
+            "alpha",
+            "--message-format",
+            "short",
+        ],
+    );
     assert_eq!(r.code, Some(1), "{}", r.stderr);
     assert_eq!(
         r.stderr,
@@ -551,7 +698,11 @@ fn a_pipeline_that_runs_itself_is_rejected() {
     );
     let r = run(d, &["explain", "E307"]);
     assert_eq!(r.code, Some(0));
-    assert!(r.stdout.starts_with("E307: a pipeline runs itself"), "{}", r.stdout);
+    assert!(
+        r.stdout.starts_with("E307: a pipeline runs itself"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
@@ -565,18 +716,25 @@ fn kubernetes_rejects_what_validation_now_rejects() {
 emit(t);
 "##,
     )]);
-    let r = run(dir.path(), &["check", "k.rhai", "--message-format", "short"]);
+    let r = run(
+        dir.path(),
+        &["check", "k.rhai", "--message-format", "short"],
+    );
     assert_eq!(r.code, Some(1), "{}", r.stderr);
     let lines: Vec<&str> = r.stderr.lines().collect();
     assert_eq!(lines.len(), 6, "{}", r.stderr);
-    assert!(lines.iter().all(|l| l.contains("error[E143]")), "{}", r.stderr);
+    assert!(
+        lines.iter().all(|l| l.contains("error[E143]")),
+        "{}",
+        r.stderr
+    );
     for needle in [
         "the label key \"\" is not a valid Kubernetes key: name part must be non-empty",
         "the value \"not a value\" of label \"ok\" is not a valid label value",
         "invalid environment variable name \"\": it is empty",
         "invalid environment variable name \"A=B\": it contains '='",
-        "the limits of \"cpu\" is \"abc\", which is not a quantity",
-        "the limits of \"memory\" is \"-1Gi\", which is negative",
+        "the cpu limit \"abc\" is not a quantity",
+        "the memory limit \"-1Gi\" is negative (must be greater than or equal to 0)",
     ] {
         assert!(r.stderr.contains(needle), "{needle}\n{}", r.stderr);
     }

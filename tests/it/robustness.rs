@@ -148,9 +148,36 @@ impl Lcg {
 /// Odd text: control characters, quotes, `$(`, unicode, a BOM, long runs.
 fn odd_text(rng: &mut Lcg) -> String {
     let pieces = [
-        "a", "build", "x-1", "$(params.x)", "$(tasks.a.results.r)", "\\x1b[31m", "\\u{202e}",
-        "é", "\"", "'", "`", "\\", "\\n", "{", "}", "#{", "[", "]", "\u{feff}", "0755", "on", "",
-        "$(", ")", "..", "/", "a.b", "-", "\t", "🦀",
+        "a",
+        "build",
+        "x-1",
+        "$(params.x)",
+        "$(tasks.a.results.r)",
+        "\\x1b[31m",
+        "\\u{202e}",
+        "é",
+        "\"",
+        "'",
+        "`",
+        "\\",
+        "\\n",
+        "{",
+        "}",
+        "#{",
+        "[",
+        "]",
+        "\u{feff}",
+        "0755",
+        "on",
+        "",
+        "$(",
+        ")",
+        "..",
+        "/",
+        "a.b",
+        "-",
+        "\t",
+        "🦀",
     ];
     let mut s = String::new();
     for _ in 0..rng.below(6) {
@@ -171,11 +198,34 @@ fn gen_value(rng: &mut Lcg, depth: usize) -> String {
         1 => format!("{}", rng.next() as i64 - (1 << 30)),
         2 => "()".into(),
         3 => "true".into(),
-        4 => format!("[{}]", (0..rng.below(4)).map(|_| gen_value(rng, depth + 1)).collect::<Vec<_>>().join(", ")),
+        4 => format!(
+            "[{}]",
+            (0..rng.below(4))
+                .map(|_| gen_value(rng, depth + 1))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
         5 => format!(
             "#{{ {} }}",
             (0..rng.below(4))
-                .map(|_| format!("{}: {}", rng.pick(&["name", "image", "params", "default", "\"a.b\"", "runAfter", "workspaces", "env", "timeout", "retries", "embed", "x"]), gen_value(rng, depth + 1)))
+                .map(|_| format!(
+                    "{}: {}",
+                    rng.pick(&[
+                        "name",
+                        "image",
+                        "params",
+                        "default",
+                        "\"a.b\"",
+                        "runAfter",
+                        "workspaces",
+                        "env",
+                        "timeout",
+                        "retries",
+                        "embed",
+                        "x"
+                    ]),
+                    gen_value(rng, depth + 1)
+                ))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
@@ -188,7 +238,17 @@ fn gen_value(rng: &mut Lcg, depth: usize) -> String {
             let n = rng.below(150);
             format!("{}1{}", "[".repeat(n), "]".repeat(n))
         }
-        _ => format!("{}.{}", rng.pick(&["\"1.5\"", "t", "p", "[1, 2]", "#{a: 1}"]), rng.pick(&["len()", "to_string()", "keys()", "result(\"r\")", "param(\"x\")"])),
+        _ => format!(
+            "{}.{}",
+            rng.pick(&["\"1.5\"", "t", "p", "[1, 2]", "#{a: 1}"]),
+            rng.pick(&[
+                "len()",
+                "to_string()",
+                "keys()",
+                "result(\"r\")",
+                "param(\"x\")"
+            ])
+        ),
     }
 }
 
@@ -200,22 +260,63 @@ fn gen_statement(rng: &mut Lcg) -> String {
         1 => format!("t.step({:?}, \"alpine:3.20\", {v});", odd_text(rng)),
         2 => format!("t.step({v});"),
         3 => format!("p.task({:?}, t, {v});", odd_text(rng)),
-        4 => format!("p.task(\"a{}\", t, #{{ runAfter: [{:?}], params: {v} }});", rng.below(9), odd_text(rng)),
+        4 => format!(
+            "p.task(\"a{}\", t, #{{ runAfter: [{:?}], params: {v} }});",
+            rng.below(9),
+            odd_text(rng)
+        ),
         5 => format!("t.param({:?}, {v});", odd_text(rng)),
         6 => format!("t.result({:?});", odd_text(rng)),
         7 => format!("p.param({:?});", odd_text(rng)),
         8 => format!("p.workspace({:?});", odd_text(rng)),
-        9 => format!("emit({});", rng.pick(&["t", "p", "p.run(#{})", "[t, p]", "1", "t.run(#{})"])),
-        10 => format!("import {:?} as m{};", rng.pick(&["git", "kaniko", "gti", "main", "", "../x", "/etc/passwd", "shell"]), rng.below(3)),
-        11 => format!("for i in 0..{} {{ {} }}", rng.below(50), gen_statement_simple(rng)),
-        12 => format!("fn f{}(x) {{ {} }}", rng.below(3), gen_statement_simple(rng)),
+        9 => format!(
+            "emit({});",
+            rng.pick(&["t", "p", "p.run(#{})", "[t, p]", "1", "t.run(#{})"])
+        ),
+        10 => format!(
+            "import {:?} as m{};",
+            rng.pick(&[
+                "git",
+                "kaniko",
+                "gti",
+                "main",
+                "",
+                "../x",
+                "/etc/passwd",
+                "shell"
+            ]),
+            rng.below(3)
+        ),
+        11 => format!(
+            "for i in 0..{} {{ {} }}",
+            rng.below(50),
+            gen_statement_simple(rng)
+        ),
+        12 => format!(
+            "fn f{}(x) {{ {} }}",
+            rng.below(3),
+            gen_statement_simple(rng)
+        ),
         13 => format!("if {v} == {w} {{ {} }}", gen_statement_simple(rng)),
         14 => format!("throw {:?};", odd_text(rng)),
         15 => format!("print({v}); debug({w});"),
         16 => format!("let x = {v}; x = [x]; x = #{{ a: x }};"),
         17 => format!("p.finally({:?}, t);", odd_text(rng)),
         18 => format!("t.label({:?}, {:?});", odd_text(rng), odd_text(rng)),
-        _ => format!("{}(){};", rng.pick(&["sleep", "file", "task", "pipeline", "parse_json", "timestamp", "eval", "exit"]), rng.pick(&["", ".x", "[0]"])),
+        _ => format!(
+            "{}(){};",
+            rng.pick(&[
+                "sleep",
+                "file",
+                "task",
+                "pipeline",
+                "parse_json",
+                "timestamp",
+                "eval",
+                "exit"
+            ]),
+            rng.pick(&["", ".x", "[0]"])
+        ),
     }
 }
 
@@ -234,17 +335,28 @@ fn gen_valid_statement(rng: &mut Lcg) -> String {
     let m = rng.below(6);
     let word = rng.pick(&["x", "image", "revision", "tag", "url", "a.b"]);
     match rng.below(12) {
-        0 => format!("let t{n} = task(\"t{n}\").step(\"s\", \"alpine:3.20\", \"#!/bin/sh\\necho $(params.{word})\"); t{n}.param(\"{word}\");"),
+        0 => format!(
+            "let t{n} = task(\"t{n}\").step(\"s\", \"alpine:3.20\", \"#!/bin/sh\\necho $(params.{word})\"); t{n}.param(\"{word}\");"
+        ),
         1 => format!("p.task(\"a{n}\", t, #{{ runAfter: [\"a{m}\"] }});"),
         2 => format!("p.task(\"a{n}\", t, #{{ params: #{{ {word:?}: p.param(\"{word}\") }} }});"),
         3 => format!("let r{n} = t.result(\"r{n}\");"),
         4 => format!("p.task(\"b{n}\", t, #{{ embed: true, retries: {m}, timeout: \"{m}m\" }});"),
         5 => format!("p.finally(\"f{n}\", t);"),
-        6 => format!("let w = p.workspace(\"w{n}\"); p.task(\"c{n}\", t, #{{ workspaces: #{{ src: w }} }});"),
-        7 => format!("t.step(#{{ name: \"e{n}\", image: \"alpine:3.20\", script: \"#!/bin/sh\\ntrue\", env: [#{{ name: \"V{m}\", value: \"{m}\" }}] }});"),
-        8 => format!("p.task(\"d{n}\", task_ref(\"git-clone\"), #{{ params: #{{ url: \"https://x/{m}\" }} }});"),
+        6 => format!(
+            "let w = p.workspace(\"w{n}\"); p.task(\"c{n}\", t, #{{ workspaces: #{{ src: w }} }});"
+        ),
+        7 => format!(
+            "t.step(#{{ name: \"e{n}\", image: \"alpine:3.20\", script: \"#!/bin/sh\\ntrue\", env: [#{{ name: \"V{m}\", value: \"{m}\" }}] }});"
+        ),
+        8 => format!(
+            "p.task(\"d{n}\", task_ref(\"git-clone\"), #{{ params: #{{ url: \"https://x/{m}\" }} }});"
+        ),
         9 => format!("emit(p.run(#{{ params: #{{ {word:?}: \"{m}\" }} }}));"),
-        10 => format!("t.label(\"team\", \"t{m}\").annotation(\"note\", {:?});", odd_text(rng)),
+        10 => format!(
+            "t.label(\"team\", \"t{m}\").annotation(\"note\", {:?});",
+            odd_text(rng)
+        ),
         _ => format!("for i in 0..{m} {{ p.task(\"l\" + i + \"-{n}\", t); }}"),
     }
 }
@@ -277,30 +389,70 @@ fn gen_yaml(rng: &mut Lcg) -> String {
     let scalar = |rng: &mut Lcg| -> String {
         match rng.below(8) {
             0 => format!("{:?}", odd_text(rng)),
-            1 => rng.pick(&["yes", "on", "~", "0755", "1e3", "-1", ".inf", "null", "''", "!!binary aGk="]).to_string(),
+            1 => rng
+                .pick(&[
+                    "yes",
+                    "on",
+                    "~",
+                    "0755",
+                    "1e3",
+                    "-1",
+                    ".inf",
+                    "null",
+                    "''",
+                    "!!binary aGk=",
+                ])
+                .to_string(),
             2 => "[a, b]".into(),
             3 => "{a: 1}".into(),
             4 => "*anchor".into(),
-            5 => format!("{}a{}", "[".repeat(rng.below(80)), "]".repeat(rng.below(80))),
-            _ => rng.pick(&["alpine:3.20", "build", "10m", "abc", "$(params.x)", ""]).to_string(),
+            5 => format!(
+                "{}a{}",
+                "[".repeat(rng.below(80)),
+                "]".repeat(rng.below(80))
+            ),
+            _ => rng
+                .pick(&["alpine:3.20", "build", "10m", "abc", "$(params.x)", ""])
+                .to_string(),
         }
     };
     let mut docs = Vec::new();
     for _ in 0..1 + rng.below(3) {
-        let kind = rng.pick(&["Task", "Pipeline", "PipelineRun", "TaskRun", "StepAction", "ConfigMap", ""]);
+        let kind = rng.pick(&[
+            "Task",
+            "Pipeline",
+            "PipelineRun",
+            "TaskRun",
+            "StepAction",
+            "ConfigMap",
+            "",
+        ]);
         let api = rng.pick(&["tekton.dev/v1", "tekton.dev/v1beta1", "v1", "tekton.dev/v2"]);
-        let mut d = format!("apiVersion: {api}\nkind: {kind}\nmetadata:\n  name: {}\n  labels:\n    {}: {}\n", scalar(rng), scalar(rng), scalar(rng));
+        let mut d = format!(
+            "apiVersion: {api}\nkind: {kind}\nmetadata:\n  name: {}\n  labels:\n    {}: {}\n",
+            scalar(rng),
+            scalar(rng),
+            scalar(rng)
+        );
         d.push_str("spec:\n");
         match kind {
             "Pipeline" | "PipelineRun" => {
-                let base = if kind == "PipelineRun" { "  pipelineSpec:\n    " } else { "  " };
+                let base = if kind == "PipelineRun" {
+                    "  pipelineSpec:\n    "
+                } else {
+                    "  "
+                };
                 d.push_str(&format!("{base}tasks:\n"));
                 for i in 0..rng.below(4) {
                     d.push_str(&format!("{base}- name: {}\n{base}  runAfter: [{}]\n{base}  {}:\n{base}    name: {}\n", if rng.chance(80) { format!("t{i}") } else { scalar(rng) }, scalar(rng), rng.pick(&["taskRef", "pipelineRef", "taskSpec", "pipelineSpec"]), scalar(rng)));
                 }
             }
             _ => {
-                d.push_str(&format!("  params:\n  - name: {}\n    default: {}\n  steps:\n", scalar(rng), scalar(rng)));
+                d.push_str(&format!(
+                    "  params:\n  - name: {}\n    default: {}\n  steps:\n",
+                    scalar(rng),
+                    scalar(rng)
+                ));
                 for _ in 0..rng.below(3) {
                     d.push_str(&format!("  - name: {}\n    image: {}\n    env:\n    - name: {}\n    computeResources:\n      limits:\n        cpu: {}\n    script: |\n      #!/bin/sh\n      echo {}\n", scalar(rng), scalar(rng), scalar(rng), scalar(rng), odd_text(rng).replace('\n', " ")));
                 }
@@ -399,7 +551,9 @@ fn fuzz_set_and_values_never_panic() {
                 0 => odd_text(&mut rng),
                 1 => vec!["a"; rng.below(100)].join("."),
                 2 => format!("{}.{}", odd_text(&mut rng), odd_text(&mut rng)),
-                _ => rng.pick(&["name", "image.tag", "a..b", ".a", "x="]).to_string(),
+                _ => rng
+                    .pick(&["name", "image.tag", "a..b", ".a", "x="])
+                    .to_string(),
             };
             let pair = if rng.chance(85) {
                 format!("{key}={}", odd_text(&mut rng))
@@ -415,7 +569,11 @@ fn fuzz_set_and_values_never_panic() {
                 0 => gen_yaml(&mut rng),
                 1 => format!("{}a: 1{}", "- ".repeat(rng.below(100)), "\n"),
                 2 => format!("k: {}\n", "[".repeat(rng.below(200))),
-                _ => format!("name: {:?}\nimage:\n  tag: {:?}\n", odd_text(&mut rng), odd_text(&mut rng)),
+                _ => format!(
+                    "name: {:?}\nimage:\n  tag: {:?}\n",
+                    odd_text(&mut rng),
+                    odd_text(&mut rng)
+                ),
             };
             if let Err(e) = opts.merge_values_yaml(&yaml) {
                 errors.push(e);
@@ -470,14 +628,19 @@ fn fuzz_the_binary_never_crashes() {
             .spawn()
             .unwrap();
         let _ = child.stdin.take().unwrap().write_all(yaml.as_bytes());
-        check(child.wait_with_output().unwrap(), &format!("import #{i}:\n{yaml}"));
+        check(
+            child.wait_with_output().unwrap(),
+            &format!("import #{i}:\n{yaml}"),
+        );
 
         let script = gen_script(&mut rng);
         std::fs::write(tmp.path().join("s.rhai"), &script).unwrap();
         std::fs::write(tmp.path().join("v.yaml"), gen_yaml(&mut rng)).unwrap();
         let set = format!("{}={}", odd_text(&mut rng), odd_text(&mut rng));
         let out = Command::new(exe)
-            .args(["build", "s.rhai", "--values", "v.yaml", "--set", &set, "-o", "out"])
+            .args([
+                "build", "s.rhai", "--values", "v.yaml", "--set", &set, "-o", "out",
+            ])
             .current_dir(tmp.path())
             .stdin(Stdio::null())
             .output()

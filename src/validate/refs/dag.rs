@@ -7,9 +7,9 @@ use super::Checker;
 use super::env::suggestion;
 use super::pipeline::{Dep, PipelineEnv};
 use crate::diag::Diagnostic;
+use crate::model::PipelineSpec;
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
-use crate::model::PipelineSpec;
 use std::collections::{HashMap, HashSet, VecDeque};
 
 /// E307: a pipeline that runs itself. A pipeline task's `pipelineRef` (in the pipeline, or in a
@@ -50,8 +50,16 @@ pub(super) fn pipeline_runs_itself(c: &mut Checker, name: &str, spec: &PipelineS
 /// Every `pipelineRef` (by name, not through a resolver) of `spec`'s tasks, and of the pipelines
 /// they embed, with its path.
 fn pipeline_refs(spec: &PipelineSpec, path: &str, out: &mut Vec<(String, String)>) {
-    let tasks = spec.tasks.iter().enumerate().map(|(i, t)| (format!("{path}.tasks[{i}]"), t));
-    let finally = spec.finally.iter().enumerate().map(|(i, t)| (format!("{path}.finally[{i}]"), t));
+    let tasks = spec
+        .tasks
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (format!("{path}.tasks[{i}]"), t));
+    let finally = spec
+        .finally
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (format!("{path}.finally[{i}]"), t));
     for (at, t) in tasks.chain(finally) {
         if let Some(r) = &t.pipeline_ref
             && r.resolver.is_none()

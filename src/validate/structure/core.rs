@@ -62,9 +62,14 @@ impl Checker<'_, '_> {
         for (i, e) in env.iter().enumerate() {
             let why = if e.name.is_empty() {
                 "it is empty".to_string()
-            } else if let Some(c) = e.name.chars().find(|c| !(' '..='~').contains(c) || *c == '=')
+            } else if let Some(c) = e
+                .name
+                .chars()
+                .find(|c| !(' '..='~').contains(c) || *c == '=')
             {
-                format!("it contains {c:?}; only printable ASCII characters other than '=' are allowed")
+                format!(
+                    "it contains {c:?}; only printable ASCII characters other than '=' are allowed"
+                )
             } else {
                 continue;
             };
@@ -82,14 +87,17 @@ impl Checker<'_, '_> {
     /// `computeResources` of a container-like or a run: every quantity parses and is not negative.
     pub(super) fn resource_quantities(&mut self, path: &str, r: Option<&ResourceRequirements>) {
         let Some(r) = r else { return };
-        for (what, map) in [("limits", &r.limits), ("requests", &r.requests)] {
+        for (what, one, map) in [
+            ("limits", "limit", &r.limits),
+            ("requests", "request", &r.requests),
+        ] {
             for (name, q) in map.iter().flatten() {
                 let Some(why) = quantity_error(&q.0) else {
                     continue;
                 };
                 let d = Diagnostic::error(
                     "E143",
-                    format!("the {what} of {name:?} is {:?}, which {why}", q.0),
+                    format!("the {name} {one} {:?} {why}", q.0),
                 )
                 .label("invalid quantity")
                 .note("Kubernetes: quantities are `<number><suffix>`, e.g. \"500m\", \"2\", \"1Gi\", \"128974848\", \"1e3\" (resource.ParseQuantity)")
@@ -125,7 +133,21 @@ pub(super) fn quantity_error(s: &str) -> Option<&'static str> {
     }
     let suffix_ok = matches!(
         rest,
-        "" | "Ki" | "Mi" | "Gi" | "Ti" | "Pi" | "Ei" | "n" | "u" | "m" | "k" | "M" | "G" | "T" | "P" | "E"
+        "" | "Ki"
+            | "Mi"
+            | "Gi"
+            | "Ti"
+            | "Pi"
+            | "Ei"
+            | "n"
+            | "u"
+            | "m"
+            | "k"
+            | "M"
+            | "G"
+            | "T"
+            | "P"
+            | "E"
     ) || rest
         .strip_prefix(['e', 'E'])
         .map(|exp| exp.strip_prefix(['+', '-']).unwrap_or(exp))
@@ -155,12 +177,30 @@ mod tests {
     #[test]
     fn quantities() {
         for ok in [
-            "1", "0.5", "500m", "2Gi", "128974848", "1e3", "1E-2", "+1", "1.", ".5", "100Ki", "0",
-            "-0", "1n", "5u", "3k", "2M", "1Ei",
+            "1",
+            "0.5",
+            "500m",
+            "2Gi",
+            "128974848",
+            "1e3",
+            "1E-2",
+            "+1",
+            "1.",
+            ".5",
+            "100Ki",
+            "0",
+            "-0",
+            "1n",
+            "5u",
+            "3k",
+            "2M",
+            "1Ei",
         ] {
             assert_eq!(quantity_error(ok), None, "{ok}");
         }
-        for bad in ["abc", "", ".", "1.2.3", "1Gb", "1 Gi", "1e", "Mi", "1ki", "--1", "1e1.5"] {
+        for bad in [
+            "abc", "", ".", "1.2.3", "1Gb", "1 Gi", "1e", "Mi", "1ki", "--1", "1e1.5",
+        ] {
             assert_eq!(quantity_error(bad), Some("is not a quantity"), "{bad}");
         }
         assert_eq!(
