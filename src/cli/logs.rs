@@ -29,7 +29,7 @@ pub fn run(args: LogsArgs) -> ExitStatus {
     let timeout = match args
         .timeout
         .as_deref()
-        .map(crate::cluster::run::parse_duration)
+        .map(crate::exec::plan::parse_duration)
         .transpose()
     {
         Ok(t) => t,

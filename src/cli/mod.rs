@@ -11,11 +11,16 @@ mod check;
 mod cluster;
 mod diff;
 mod explain;
+mod graph;
 mod import;
 mod logs;
+mod project;
 mod run;
+mod shell;
+mod simulate;
 
 use crate::Options;
+use crate::diag::policy::Level;
 use crate::diag::render::Format;
 use crate::validate::FeatureGates;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -78,6 +83,14 @@ enum Command {
     Logs(logs::LogsArgs),
     /// Cancel a running PipelineRun
     Cancel(cancel::CancelArgs),
+    /// Show what a run would do (order, skips, params, results, status) with no cluster or container
+    Simulate(simulate::SimulateArgs),
+    /// Draw a pipeline's task graph (Mermaid, Graphviz DOT or text)
+    Graph(graph::GraphArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell)
+    Completions(shell::CompletionsArgs),
+    /// Print the man page (roff) on stdout
+    Man(shell::ManArgs),
 }
 
 /// Inputs and output options shared by the commands that compile a script.
@@ -90,9 +103,17 @@ struct CompileArgs {
     #[arg(long = "values", value_name = "FILE")]
     values: Vec<PathBuf>,
     /// Tekton feature flags of the target cluster: stable|beta|alpha plus enable-param-enum,
-    /// enable-cel-in-whenexpression, enable-artifacts, enable-concise-resolver-syntax (comma-separated)
-    #[arg(long = "feature-gates", value_name = "LIST", default_value = "beta")]
-    feature_gates: String,
+    /// enable-cel-in-whenexpression, enable-artifacts, enable-concise-resolver-syntax (comma-separated;
+    /// default: tekscript.toml's `feature-gates`, else beta)
+    #[arg(long = "feature-gates", value_name = "LIST")]
+    feature_gates: Option<String>,
+    /// Hide the warnings with this code (repeatable; `warnings` for all)
+    #[arg(long = "allow", value_name = "CODE")]
+    allow: Vec<String>,
+    /// Turn the warnings with this code into errors (repeatable; `--deny warnings` for all); a code both
+    /// allowed and denied is denied, a code beats `warnings`
+    #[arg(long = "deny", value_name = "CODE")]
+    deny: Vec<String>,
     #[command(flatten)]
     output: OutputArgs,
 }
@@ -141,52 +162,116 @@ impl OutputArgs {
     }
 }
 
+/// Why the inputs of a compilation cannot be resolved.
+enum InputError {
+    /// A usage error: a plain `error:` line.
+    Usage(String),
+    /// A `--set`/`--values` input that cannot be used (E014), or a values file that cannot be read
+    /// (E016).
+    Input(crate::diag::Diagnostic),
+}
+
+impl From<String> for InputError {
+    fn from(e: String) -> InputError {
+        InputError::Usage(e)
+    }
+}
+
 impl CompileArgs {
-    /// Resolves inputs into compile options. A `--set`/`--values` input that cannot be used is
-    /// E014, a values file that cannot be read E016; both are printed in the chosen message format
-    /// and, like usage errors, exit 2. Unknown feature gates are a usage error.
-    fn options(&self) -> Result<Options, ExitStatus> {
+    /// Resolves inputs into compile options. The project file's settings come first, then the
+    /// entry's values and `set`, then the command line's. A `--set`/`--values` input that cannot be
+    /// used is E014, a values file that cannot be read E016; other errors are usage errors. All exit 2
+    /// ([`CompileArgs::report`]).
+    fn options_with(
+        &self,
+        project: Option<&crate::project::Project>,
+        entry: Option<&crate::project::Entry>,
+    ) -> Result<Options, InputError> {
         use crate::diag::Diagnostic;
-        let report = |d: Diagnostic| -> ExitStatus {
-            let out = &self.output;
-            let sources = crate::source::SourceMap::new();
-            let d = [d];
-            eprint!(
-                "{}",
-                crate::diag::render::render(&d, &sources, out.format(), out.color())
-            );
-            if matches!(out.format(), Format::Human) {
-                eprint!("{}", crate::diag::render::render_summary(&d));
-            }
-            ExitStatus::Error
+        let set_error = |e: String| {
+            InputError::Input(
+                Diagnostic::error("E014", e)
+                    .help("write `--set key=value`; dotted keys nest (`--set image.tag=v1`)"),
+            )
         };
         let mut opts = Options::default();
-        for f in &self.values {
+        let entry_values = entry.map(|e| e.values.as_slice()).unwrap_or_default();
+        for f in entry_values.iter().chain(&self.values) {
             let text =
                 crate::source::read_text_file(f, crate::source::MAX_INPUT_BYTES).map_err(|e| {
-                    report(Diagnostic::error(
+                    InputError::Input(Diagnostic::error(
                         "E016",
                         format!("cannot read values file {}: {e}", f.display()),
                     ))
                 })?;
             opts.merge_values_yaml(&text).map_err(|e| {
-                report(
+                InputError::Input(
                     Diagnostic::error("E014", format!("values file {}: {e}", f.display()))
                         .help("a values file is one YAML mapping (`key: value` lines)"),
                 )
             })?;
         }
-        for s in &self.set {
-            opts.set(s).map_err(|e| {
-                report(
-                    Diagnostic::error("E014", e)
-                        .help("write `--set key=value`; dotted keys nest (`--set image.tag=v1`)"),
-                )
-            })?;
+        for s in entry.map(|e| e.set.as_slice()).unwrap_or_default() {
+            opts.set(s).map_err(set_error)?;
         }
-        opts.settings.gates =
-            FeatureGates::parse(&self.feature_gates).map_err(|e| usage_error(&e))?;
+        for s in &self.set {
+            opts.set(s).map_err(set_error)?;
+        }
+        let gates = self
+            .feature_gates
+            .as_deref()
+            .or(project.and_then(|p| p.feature_gates.as_deref()))
+            .unwrap_or("beta");
+        opts.settings.gates = FeatureGates::parse(gates)?;
+        let file = crate::project::FILE_NAME;
+        let mut layers: Vec<(&[String], Level, String)> = Vec::new();
+        if let Some(p) = project {
+            layers.push((&p.allow, Level::Allow, format!("`allow` in {file}")));
+            layers.push((&p.deny, Level::Deny, format!("`deny` in {file}")));
+        }
+        layers.push((&self.allow, Level::Allow, "`--allow CODE`".into()));
+        layers.push((&self.deny, Level::Deny, "`--deny CODE`".into()));
+        for (codes, level, origin) in layers {
+            for code in codes {
+                let origin = origin.replace("CODE", code);
+                opts.policy
+                    .set(code, level, origin.clone())
+                    .map_err(|e| format!("{}: {e}", origin.trim_matches('`')))?;
+            }
+        }
         Ok(opts)
+    }
+
+    /// Prints why the inputs cannot be resolved (a diagnostic in the chosen message format, or a
+    /// usage error); exit 2.
+    fn report(&self, e: InputError) -> ExitStatus {
+        match e {
+            InputError::Usage(message) => usage_error(&message),
+            InputError::Input(d) => {
+                let out = &self.output;
+                let d = [d];
+                let sources = crate::source::SourceMap::new();
+                eprint!(
+                    "{}",
+                    crate::diag::render::render(&d, &sources, out.format(), out.color())
+                );
+                if matches!(out.format(), Format::Human) {
+                    eprint!("{}", crate::diag::render::render_summary(&d));
+                }
+                ExitStatus::Error
+            }
+        }
+    }
+
+    /// The options for `script`: the project file's settings (and the entry's, when the script is one
+    /// of its entries) under the command line's. A broken project file is reported here.
+    fn options_for(&self, script: Option<&std::path::Path>) -> Result<Options, ExitStatus> {
+        let project = project::current(&self.output)?;
+        let entry = project
+            .zip(script)
+            .and_then(|(p, s)| project::entry_for(p, s));
+        self.options_with(project, entry)
+            .map_err(|e| self.report(e))
     }
 }
 
@@ -218,6 +303,10 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Run(a) => run::run(a),
         Command::Logs(a) => logs::run(a),
         Command::Cancel(a) => cancel::run(a),
+        Command::Simulate(a) => simulate::run(a),
+        Command::Graph(a) => graph::run(a),
+        Command::Completions(a) => shell::completions(a),
+        Command::Man(a) => shell::man(a),
     }
 }
 
@@ -240,10 +329,19 @@ fn compile_reporting(
     args: &CompileArgs,
     script: &std::path::Path,
 ) -> Result<crate::Compilation, ExitStatus> {
+    let opts = args.options_for(Some(script))?;
+    compile_with(args, script, &opts)
+}
+
+/// [`compile_reporting`] with resolved options.
+fn compile_with(
+    args: &CompileArgs,
+    script: &std::path::Path,
+    opts: &Options,
+) -> Result<crate::Compilation, ExitStatus> {
     use crate::diag::render::{render, render_summary};
-    let opts = args.options()?;
     let out = &args.output;
-    match crate::compile_file(script, &opts) {
+    match crate::compile_file(script, opts) {
         Ok(c) => {
             if !c.warnings.is_empty() {
                 eprint!(

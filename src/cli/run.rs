@@ -8,8 +8,9 @@
 use super::cluster::{ClusterArgs, report_error};
 use super::{CompileArgs, ExitStatus, compile_reporting};
 use crate::cluster::follow::{FollowEvent, FollowOptions, GaveUp, OnInterrupt, Summary, TaskState};
-use crate::cluster::run::{self as runs, RunJob, RunOutcome, RunRequest};
+use crate::cluster::run::{RunJob, RunOutcome};
 use crate::cluster::{self, ApplyOptions, CancelMode, ObjectResult, Outcome, objects};
+use crate::exec::plan::{self as runs, RunRequest};
 use clap::{Args, ValueEnum};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;

@@ -25,7 +25,7 @@ pub use diff::{Change, DiffOptions, DiffReport};
 pub use error::ClusterError;
 pub use follow::{FollowEvent, FollowOptions, OnInterrupt, Summary, TaskState};
 pub use objects::{Planned, Skipped};
-pub use run::{CancelMode, RunOutcome, RunPlan, RunRequest};
+pub use run::{CancelMode, RunOutcome};
 
 use std::future::Future;
 use std::sync::Arc;
