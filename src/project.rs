@@ -147,7 +147,7 @@ pub fn discover() -> Result<Option<Project>, ProjectError> {
 pub fn load(path: &Path) -> Result<Project, ProjectError> {
     let shown = shown_path(path);
     let mut sources = SourceMap::new();
-    let text = match std::fs::read_to_string(path) {
+    let text = match crate::source::read_text_file(path, crate::source::MAX_INPUT_BYTES) {
         Ok(t) => t,
         Err(e) => {
             return Err(ProjectError {
@@ -335,9 +335,9 @@ pub fn require_gates(
     needed: &crate::validate::FeatureGates,
 ) -> Result<Option<String>, String> {
     use crate::validate::FeatureGates;
-    let text = match std::fs::read_to_string(path) {
+    let text = match crate::source::read_text_file(path, crate::source::MAX_INPUT_BYTES) {
         Ok(t) => Some(t),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(crate::source::ReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
     };
     let (new_text, want) = match &text {
