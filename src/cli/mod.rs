@@ -168,7 +168,7 @@ enum InputError {
     Usage(String),
     /// A `--set`/`--values` input that cannot be used (E014), or a values file that cannot be read
     /// (E016).
-    Input(crate::diag::Diagnostic),
+    Input(Box<crate::diag::Diagnostic>),
 }
 
 impl From<String> for InputError {
@@ -189,26 +189,26 @@ impl CompileArgs {
     ) -> Result<Options, InputError> {
         use crate::diag::Diagnostic;
         let set_error = |e: String| {
-            InputError::Input(
+            InputError::Input(Box::new(
                 Diagnostic::error("E014", e)
                     .help("write `--set key=value`; dotted keys nest (`--set image.tag=v1`)"),
-            )
+            ))
         };
         let mut opts = Options::default();
         let entry_values = entry.map(|e| e.values.as_slice()).unwrap_or_default();
         for f in entry_values.iter().chain(&self.values) {
             let text =
                 crate::source::read_text_file(f, crate::source::MAX_INPUT_BYTES).map_err(|e| {
-                    InputError::Input(Diagnostic::error(
+                    InputError::Input(Box::new(Diagnostic::error(
                         "E016",
                         format!("cannot read values file {}: {e}", f.display()),
-                    ))
+                    )))
                 })?;
             opts.merge_values_yaml(&text).map_err(|e| {
-                InputError::Input(
+                InputError::Input(Box::new(
                     Diagnostic::error("E014", format!("values file {}: {e}", f.display()))
                         .help("a values file is one YAML mapping (`key: value` lines)"),
-                )
+                ))
             })?;
         }
         for s in entry.map(|e| e.set.as_slice()).unwrap_or_default() {
@@ -249,7 +249,7 @@ impl CompileArgs {
             InputError::Usage(message) => usage_error(&message),
             InputError::Input(d) => {
                 let out = &self.output;
-                let d = [d];
+                let d = [*d];
                 let sources = crate::source::SourceMap::new();
                 eprint!(
                     "{}",
