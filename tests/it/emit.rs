@@ -1022,3 +1022,32 @@ fn leftovers_of_a_killed_build_are_recovered() {
         "no temporaries and no lock file are left"
     );
 }
+
+/// A symlink planted at the lock file's name is not opened for writing or followed: the build
+/// refuses, and the file it points to is untouched.
+#[cfg(unix)]
+#[test]
+fn a_symlink_at_the_lock_file_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("deploy");
+    let victim = tmp.path().join("victim.txt");
+    fs::write(&victim, "precious\n").unwrap();
+    fs::create_dir_all(&out).unwrap();
+    std::os::unix::fs::symlink(&victim, out.join(LOCK_FILE)).unwrap();
+    let e = write_dir(&out, &layout(&sample_docs(), "ci.rhai").unwrap()).unwrap_err();
+    assert!(
+        matches!(&e, EmitError::Blocked { path, reason } if path.ends_with(LOCK_FILE) && reason.contains("not a regular file")),
+        "{e:?}"
+    );
+    assert_eq!(fs::read_to_string(&victim).unwrap(), "precious\n");
+    assert!(
+        fs::symlink_metadata(out.join(LOCK_FILE))
+            .unwrap()
+            .is_symlink()
+    );
+    assert_eq!(
+        fs::read_dir(&out).unwrap().count(),
+        1,
+        "nothing else was written"
+    );
+}
