@@ -390,14 +390,51 @@ pub fn require_gates(
 }
 
 /// The files matching `pattern` below `root`, sorted.
+///
+/// A `**` pattern is matched by a walk that does not follow symbolic links to directories: the
+/// glob crate's own walk follows them, so a link to `.` or `..` in the repository made it endless
+/// (two such links: exponential).
 fn expand(root: &Path, pattern: &str) -> Result<Vec<PathBuf>, String> {
     let full = root.join(pattern);
     let full = full.to_string_lossy();
-    let paths = glob::glob(&full).map_err(|e| e.msg.to_string())?;
-    let mut out: Vec<PathBuf> = paths
-        .filter_map(Result::ok)
-        .filter(|p| p.is_file())
-        .collect();
+    let mut out: Vec<PathBuf> = if pattern.contains("**") {
+        let matcher = glob::Pattern::new(&full).map_err(|e| e.msg.to_string())?;
+        let options = glob::MatchOptions {
+            case_sensitive: true,
+            require_literal_separator: true,
+            require_literal_leading_dot: false,
+        };
+        // Start at the last directory before a component with a wildcard.
+        let mut start = PathBuf::new();
+        for c in Path::new(full.as_ref()).components() {
+            if c.as_os_str().to_string_lossy().contains(['*', '?', '[']) {
+                break;
+            }
+            start.push(c);
+        }
+        let mut found = Vec::new();
+        let mut dirs = vec![start];
+        while let Some(dir) = dirs.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let p = e.path();
+                if e.file_type().is_ok_and(|t| t.is_dir()) {
+                    dirs.push(p);
+                } else if p.is_file() && matcher.matches_path_with(&p, options) {
+                    found.push(p);
+                }
+            }
+        }
+        found
+    } else {
+        glob::glob(&full)
+            .map_err(|e| e.msg.to_string())?
+            .filter_map(Result::ok)
+            .filter(|p| p.is_file())
+            .collect()
+    };
     out.sort();
     Ok(out)
 }
@@ -516,6 +553,45 @@ mod tests {
         let d = parse(text, f, dir.path()).unwrap_err();
         let codes: Vec<_> = d.iter().map(|d| d.code).collect();
         assert_eq!(codes, ["E704", "E703"]);
+    }
+
+    #[test]
+    fn recursive_globs_do_not_follow_directory_symlinks() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::create_dir_all(d.join("p/deep/er")).unwrap();
+        for f in [
+            "p/a.rhai",
+            "p/deep/b.rhai",
+            "p/deep/er/c.rhai",
+            "p/deep/notes.txt",
+        ] {
+            std::fs::write(d.join(f), "").unwrap();
+        }
+        #[cfg(unix)]
+        {
+            // two loops: the glob crate's walk never ended
+            std::os::unix::fs::symlink(".", d.join("p/l1")).unwrap();
+            std::os::unix::fs::symlink("..", d.join("p/deep/l2")).unwrap();
+            std::os::unix::fs::symlink("a.rhai", d.join("p/link.rhai")).unwrap();
+        }
+        let rel = |v: Vec<PathBuf>| -> Vec<String> {
+            v.iter()
+                .map(|p| p.strip_prefix(d).unwrap().to_string_lossy().into_owned())
+                .collect()
+        };
+        let mut all = vec!["p/a.rhai", "p/deep/b.rhai", "p/deep/er/c.rhai"];
+        if cfg!(unix) {
+            all.push("p/link.rhai");
+            all.sort();
+        }
+        assert_eq!(rel(expand(d, "**/*.rhai").unwrap()), all);
+        assert_eq!(
+            rel(expand(d, "p/deep/**/*.rhai").unwrap()),
+            ["p/deep/b.rhai", "p/deep/er/c.rhai"]
+        );
+        assert_eq!(rel(expand(d, "p/*.rhai").unwrap())[0], "p/a.rhai");
+        assert!(expand(d, "**/[.rhai").is_err());
     }
 
     #[test]
