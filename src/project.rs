@@ -415,11 +415,18 @@ fn expand(root: &Path, pattern: &str) -> Result<Vec<PathBuf>, String> {
         let mut found = Vec::new();
         let mut dirs = vec![start];
         while let Some(dir) = dirs.pop() {
-            let Ok(entries) = std::fs::read_dir(&dir) else {
+            // (an empty start is the working directory; paths under it stay relative, as the
+            // pattern is)
+            let read = if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir.as_path()
+            };
+            let Ok(entries) = std::fs::read_dir(read) else {
                 continue;
             };
             for e in entries.flatten() {
-                let p = e.path();
+                let p = dir.join(e.file_name());
                 if e.file_type().is_ok_and(|t| t.is_dir()) {
                     dirs.push(p);
                 } else if p.is_file() && matcher.matches_path_with(&p, options) {
@@ -592,6 +599,16 @@ mod tests {
         );
         assert_eq!(rel(expand(d, "p/*.rhai").unwrap())[0], "p/a.rhai");
         assert!(expand(d, "**/[.rhai").is_err());
+        // relative to the working directory (an empty root), as `tekscript check` in the
+        // project's directory uses it
+        let here = std::env::current_dir().unwrap();
+        let found = expand(Path::new(""), "src/**/project.rs").unwrap();
+        assert_eq!(
+            found,
+            [PathBuf::from("src/project.rs")],
+            "{}",
+            here.display()
+        );
     }
 
     #[test]
