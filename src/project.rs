@@ -601,14 +601,12 @@ mod tests {
         assert!(expand(d, "**/[.rhai").is_err());
         // relative to the working directory (an empty root), as `tekscript check` in the
         // project's directory uses it
-        let here = std::env::current_dir().unwrap();
         let found = expand(Path::new(""), "src/**/project.rs").unwrap();
-        assert_eq!(
-            found,
-            [PathBuf::from("src/project.rs")],
-            "{}",
-            here.display()
+        assert!(
+            found.contains(&PathBuf::from("src/project.rs")),
+            "{found:?}"
         );
+        assert!(found.iter().all(|p| p.starts_with("src")), "{found:?}");
     }
 
     #[test]
