@@ -25,6 +25,7 @@ pub mod model;
 pub mod project;
 pub mod script;
 pub mod source;
+pub mod testing;
 pub mod validate;
 
 use crate::diag::render::{Format, render, render_summary};

@@ -389,7 +389,8 @@ pub fn require_gates(
     Ok(Some(want.to_list()))
 }
 
-/// The files matching `pattern` below `root`, sorted.
+/// The files matching `pattern` below `root`, sorted; test files (`*.test.rhai`, run by `tekscript
+/// test`) are not scripts to build.
 ///
 /// A `**` pattern is matched by a walk that does not follow symbolic links to directories: the
 /// glob crate's own walk follows them, so a link to `.` or `..` in the repository made it endless
@@ -442,6 +443,7 @@ fn expand(root: &Path, pattern: &str) -> Result<Vec<PathBuf>, String> {
             .filter(|p| p.is_file())
             .collect()
     };
+    out.retain(|p| !p.to_string_lossy().ends_with(crate::testing::SUFFIX));
     out.sort();
     Ok(out)
 }
@@ -524,7 +526,7 @@ mod tests {
     fn entries_expand_globs_and_name_their_directories() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("ci")).unwrap();
-        for n in ["b.rhai", "a.rhai", "notes.txt"] {
+        for n in ["b.rhai", "a.rhai", "notes.txt", "a.test.rhai"] {
             std::fs::write(dir.path().join("ci").join(n), "").unwrap();
         }
         let text = "[[entry]]\nscript = \"ci/*.rhai\"\nout-dir = \"out/{name}\"\nvalues = [\"v.yaml\"]\nset = { env = \"prod\", replicas = 2 }\n";

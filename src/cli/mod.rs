@@ -18,6 +18,7 @@ mod project;
 mod run;
 mod shell;
 mod simulate;
+mod test;
 
 use crate::Options;
 use crate::diag::policy::Level;
@@ -87,6 +88,8 @@ enum Command {
     Simulate(simulate::SimulateArgs),
     /// Draw a pipeline's task graph (Mermaid, Graphviz DOT or text)
     Graph(graph::GraphArgs),
+    /// Run the *.test.rhai unit tests of pipelines (exit 0 all passed, 1 any failed)
+    Test(test::TestArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell)
     Completions(shell::CompletionsArgs),
     /// Print the man page (roff) on stdout
@@ -148,6 +151,17 @@ impl OutputArgs {
             MessageFormat::Human => Format::Human,
             MessageFormat::Short => Format::Short,
             MessageFormat::Json => Format::Json,
+        }
+    }
+
+    /// Colour for a report on stdout (`auto`: when stdout is a terminal and `NO_COLOR` is unset).
+    fn color_stdout(&self) -> bool {
+        match self.color {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => {
+                std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
+            }
         }
     }
 
@@ -305,6 +319,7 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Cancel(a) => cancel::run(a),
         Command::Simulate(a) => simulate::run(a),
         Command::Graph(a) => graph::run(a),
+        Command::Test(a) => test::run_tests(a),
         Command::Completions(a) => shell::completions(a),
         Command::Man(a) => shell::man(a),
     }

@@ -12,6 +12,7 @@
 //! | `E6xx` | build output (`-o DIR`, `--check`) |
 //! | `E7xx` | the project file, `tekscript.toml` — `project` |
 //! | `E9xx` | YAML input |
+//! | `T0xx` | `tekscript test` — `testing/` |
 
 pub struct CodeInfo {
     pub code: &'static str,
@@ -183,7 +184,9 @@ tekscript's own model) do not. `tekscript check` accepts it and warns.\n\nWrong:
 
 /// Every registered code.
 pub fn all() -> impl Iterator<Item = &'static CodeInfo> {
-    CORE.iter().chain(crate::validate::codes())
+    CORE.iter()
+        .chain(crate::validate::codes())
+        .chain(crate::testing::codes::CODES)
 }
 
 pub fn lookup(code: &str) -> Option<&'static CodeInfo> {

@@ -12,6 +12,7 @@ pub mod api;
 mod convert;
 mod handles;
 pub mod stdlib;
+pub mod testing;
 
 use crate::bundle::Bundle;
 use crate::diag::{Diagnostic, Diagnostics, Frame};
@@ -229,7 +230,7 @@ pub(crate) fn evaluate_within(
         let sources = std::mem::take(&mut state.borrow_mut().sources);
         return (sources, Err(Diagnostics(vec![d])));
     }
-    let engine = new_engine(state.clone(), time_limit);
+    let engine = new_engine(state.clone(), Watchdog::new(time_limit));
     let mut scope = Scope::new();
     scope.push_constant("values", values_to_dynamic(&input.values));
 
@@ -256,12 +257,11 @@ fn values_to_dynamic(v: &serde_json::Value) -> Dynamic {
     rhai::serde::to_dynamic(v).unwrap_or_else(|_| Dynamic::from_map(rhai::Map::new()))
 }
 
-fn new_engine(state: Shared, time_limit: std::time::Duration) -> Engine {
+fn new_engine(state: Shared, watchdog: Watchdog) -> Engine {
     let mut engine = Engine::new();
-    let deadline = std::time::Instant::now() + time_limit;
     engine.on_progress(move |ops| {
-        if ops % 1024 == 0 && std::time::Instant::now() > deadline {
-            Some(Dynamic::from(TimeLimit(time_limit)))
+        if ops % 1024 == 0 && watchdog.expired() {
+            Some(Dynamic::from(TimeLimit(watchdog.limit)))
         } else {
             None
         }
@@ -316,6 +316,32 @@ fn new_engine(state: Shared, time_limit: std::time::Duration) -> Engine {
 
 pub(crate) const POSITION_LIMIT_HELP: &str = "the script engine counts lines and columns in 16 bits, so past 65535 it could not say where an error is; split the script into modules (`import \"part\" as part;`) or keep long text in a file read with `file(\"…\")`";
 
+/// The clock of the watchdog (see [`limits::MAX_SECONDS`]), shared by the engine's progress
+/// callback and whoever starts an evaluation on it ([`Watchdog::restart`]: `tekscript test` gives
+/// every case its own time, as it gives it its own operations).
+#[derive(Clone)]
+pub(crate) struct Watchdog {
+    started: Rc<std::cell::Cell<std::time::Instant>>,
+    limit: std::time::Duration,
+}
+
+impl Watchdog {
+    pub(crate) fn new(limit: std::time::Duration) -> Watchdog {
+        Watchdog {
+            started: Rc::new(std::cell::Cell::new(std::time::Instant::now())),
+            limit,
+        }
+    }
+
+    pub(crate) fn restart(&self) {
+        self.started.set(std::time::Instant::now());
+    }
+
+    fn expired(&self) -> bool {
+        self.started.get().elapsed() > self.limit
+    }
+}
+
 /// Why the watchdog stopped a script (see [`limits::MAX_SECONDS`]).
 #[derive(Debug, Clone, Copy)]
 struct TimeLimit(std::time::Duration);
@@ -338,25 +364,36 @@ fn for_each_sleep(engine: &mut Engine) {
 /// Writes a line of `print`/`debug` output to stderr, with control characters (other than tab)
 /// escaped, until `limits::MAX_PRINT_BYTES` have been written; then says once that the rest is cut.
 fn script_output(printed: &std::cell::Cell<usize>, prefix: &str, text: &str) {
+    if let Some(line) = capped_output(printed, prefix, text) {
+        eprintln!("{line}");
+    }
+}
+
+/// The line to show for one `print`/`debug` (control characters escaped), while the total stays
+/// within [`limits::MAX_PRINT_BYTES`]; then, once, a line that says the rest is cut; then nothing.
+pub(crate) fn capped_output(
+    printed: &std::cell::Cell<usize>,
+    prefix: &str,
+    text: &str,
+) -> Option<String> {
     let before = printed.get();
     if before > limits::MAX_PRINT_BYTES {
-        return;
+        return None;
     }
     let line = format!(
         "{prefix}{}",
         crate::diag::render::escape_controls(text, true)
     );
     let after = before + line.len() + 1;
-    printed.set(after);
     if after > limits::MAX_PRINT_BYTES {
-        eprintln!(
+        printed.set(limits::MAX_PRINT_BYTES + 1);
+        return Some(format!(
             "[tekscript] the script printed more than {} bytes; the rest of its print/debug output is not shown",
             limits::MAX_PRINT_BYTES
-        );
-        printed.set(limits::MAX_PRINT_BYTES + 1);
-        return;
+        ));
     }
-    eprintln!("{line}");
+    printed.set(after);
+    Some(line)
 }
 
 /// Turns a Rhai error into a diagnostic with the call trace back to the entry script.

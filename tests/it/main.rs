@@ -19,3 +19,4 @@ mod simulate;
 mod stdlib;
 mod structure;
 mod support;
+mod testing;
