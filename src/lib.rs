@@ -45,6 +45,9 @@ pub struct Options {
     pub policy: diag::policy::Policy,
 }
 
+/// How deeply `--set` keys may nest (`a.b.c=v` is 3): the depth limit `--values` files have.
+pub const MAX_SET_DEPTH: usize = 64;
+
 impl Options {
     /// Applies `--set key=value`. Dotted keys create nested maps (`image.tag=v1`); values stay strings.
     pub fn set(&mut self, pair: &str) -> Result<(), String> {
@@ -54,8 +57,15 @@ impl Options {
         if key.is_empty() || key.split('.').any(str::is_empty) {
             return Err(format!("`--set {pair}`: the key must not be empty"));
         }
-        let mut map = &mut self.values;
         let parts: Vec<&str> = key.split('.').collect();
+        if parts.len() > MAX_SET_DEPTH {
+            return Err(format!(
+                "`--set`: the key `{}…` nests {} levels deep (at most {MAX_SET_DEPTH})",
+                parts[..3].join("."),
+                parts.len()
+            ));
+        }
+        let mut map = &mut self.values;
         for part in &parts[..parts.len() - 1] {
             let entry = map
                 .entry(part.to_string())
@@ -166,7 +176,7 @@ impl Failure {
 /// Compiles a script file: evaluate, then validate. `file()` and relative imports may read the
 /// script's directory tree.
 pub fn compile_file(path: &Path, opts: &Options) -> Result<Compilation, Failure> {
-    match std::fs::read_to_string(path) {
+    match source::read_text_file(path, source::MAX_INPUT_BYTES) {
         Ok(text) => compile_text(path, &text, opts),
         Err(e) => Err(Failure {
             sources: SourceMap::new(),
@@ -217,6 +227,7 @@ pub fn compile_str(name: &str, text: &str, opts: &Options) -> Result<Compilation
 }
 
 fn compile_input(input: script::ScriptInput, opts: &Options) -> Result<Compilation, Failure> {
+    diag::suggest::reset_budget();
     let (sources, evaluated, script_warnings) = script::evaluate(input);
     let bundle = match evaluated {
         Ok(b) => b,
@@ -281,12 +292,13 @@ pub fn check_yaml_files(
     paths: &[std::path::PathBuf],
     opts: &Options,
 ) -> Result<Compilation, Failure> {
+    diag::suggest::reset_budget();
     let mut sources = SourceMap::new();
     let mut bundle = bundle::Bundle::default();
     let mut diagnostics = Diagnostics::default();
     let mut input_warnings = Diagnostics::default();
     for path in paths {
-        let text = match std::fs::read_to_string(path) {
+        let text = match source::read_text_file(path, source::MAX_INPUT_BYTES) {
             Ok(t) => t,
             Err(e) => {
                 diagnostics.push(Diagnostic::error(

@@ -55,7 +55,11 @@ Tekton's webhook would reject them or, worse, the API server would prune them.\n
         explanation: "Scripts run with limits on operations, call depth, expression depth and the size of \
 strings, arrays and maps, so an endless loop or a runaway recursion stops with this error instead of \
 hanging. Look for a loop whose condition never becomes false, or a function that calls itself without \
-a base case.\n\nWrong:\n\n    fn f(n) { f(n + 1) }\n    f(0);\n\nFixed:\n\n    fn f(n) { if n > 10 { return n; } f(n + 1) }\n    f(0);\n",
+a base case. Other limits: modules import modules at most 16 levels deep; a value passed to a tekscript \
+function nests at most 64 levels; a script or module has at most 65,535 lines of at most 65,534 \
+characters (positions past that could not be reported); and a watchdog stops a script after 10 seconds \
+(Rhai copies an array or map whenever it is read, so a loop like `a = [a]` does much more work than its \
+operation count says).\n\nWrong:\n\n    fn f(n) { f(n + 1) }\n    f(0);\n\nFixed:\n\n    fn f(n) { if n > 10 { return n; } f(n + 1) }\n    f(0);\n",
     },
     CodeInfo {
         code: "E006",
@@ -67,15 +71,16 @@ a base case.\n\nWrong:\n\n    fn f(n) { f(n + 1) }\n    f(0);\n\nFixed:\n\n    f
         code: "E007",
         title: "`file()` cannot read this path",
         explanation: "`file(path)` inlines a file that lives in the script's directory tree. Absolute paths, \
-paths that leave the tree through `..` or symbolic links, and missing files are refused, so builds stay \
-hermetic and reproducible.\n\nWrong:\n\n    step(\"test\", \"alpine\", file(\"/etc/passwd\"))\n\nFixed:\n\n    step(\"test\", \"alpine\", file(\"scripts/test.sh\"))\n",
+paths that leave the tree through `..` or symbolic links, missing files, and files larger than 1 MiB (the \
+largest string a script can hold) are refused, so builds stay hermetic and reproducible.\n\nWrong:\n\n    step(\"test\", \"alpine\", file(\"/etc/passwd\"))\n\nFixed:\n\n    step(\"test\", \"alpine\", file(\"scripts/test.sh\"))\n",
     },
     CodeInfo {
         code: "E008",
         title: "module not found",
         explanation: "`import \"NAME\" as x;` looks for a stdlib module called NAME first, then for the file \
 NAME (with `.rhai` added when missing) relative to the importing script. Run `tekscript stdlib` to list the \
-stdlib modules.\n\nWrong:\n\n    import \"gti\" as git;\n\nFixed:\n\n    import \"git\" as git;\n",
+stdlib modules. Modules cannot import each other in a cycle (`main.rhai` importing `\"main\"`, or `a` \
+importing `b` importing `a`): the message spells out the chain.\n\nWrong:\n\n    import \"gti\" as git;\n\nFixed:\n\n    import \"git\" as git;\n",
     },
     CodeInfo {
         code: "E009",
@@ -112,8 +117,10 @@ Call `emit(p)` for each pipeline, task or run that should be written.\n",
     CodeInfo {
         code: "E014",
         title: "invalid input value (--set / --values)",
-        explanation: "A `--set key=value` argument has no `=`, or a `--values` file is not a YAML mapping. \
-Keys may be dotted (`--set image.tag=v1` sets `values.image.tag`).\n",
+        explanation: "A `--set key=value` argument has no `=`, has an empty key part or nests more than 64 \
+levels, or a `--values` file is not valid YAML or not a YAML mapping. Keys may be dotted (`--set \
+image.tag=v1` sets `values.image.tag`). Like a usage error, it exits with status 2.\n\nWrong:\n\n    \
+tekscript build ci.rhai --set env\n\nFixed:\n\n    tekscript build ci.rhai --set env=staging\n",
     },
     CodeInfo {
         code: "E015",

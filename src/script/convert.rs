@@ -12,7 +12,25 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 /// Converts a script value to JSON. `what` names the place for error messages ("step", "param value").
+///
+/// Arrays and maps nested deeper than [`super::limits::MAX_VALUE_DEPTH`] are refused (E005): nothing
+/// in a Tekton object nests that deep, and everything after this point (validation, YAML) then
+/// works on values of bounded depth.
 pub fn to_json(v: &Dynamic, what: &str) -> Result<Value, HostError> {
+    to_json_at(v, what, 0)
+}
+
+fn to_json_at(v: &Dynamic, what: &str, depth: usize) -> Result<Value, HostError> {
+    if depth > super::limits::MAX_VALUE_DEPTH {
+        return Err(HostError::new(
+            "E005",
+            format!(
+                "script limit reached: {what}: the value is nested more than {} levels deep",
+                super::limits::MAX_VALUE_DEPTH
+            ),
+        )
+        .help("arrays and maps in Tekton objects nest a few levels; look for a loop that wraps a value in itself (`a = [a]`)"));
+    }
     if v.is_unit() {
         return Ok(Value::Null);
     }
@@ -37,7 +55,7 @@ pub fn to_json(v: &Dynamic, what: &str) -> Result<Value, HostError> {
         let arr = v.clone().into_array().unwrap_or_default();
         return arr
             .iter()
-            .map(|x| to_json(x, what))
+            .map(|x| to_json_at(x, what, depth + 1))
             .collect::<Result<Vec<_>, _>>()
             .map(Value::Array);
     }
@@ -45,7 +63,7 @@ pub fn to_json(v: &Dynamic, what: &str) -> Result<Value, HostError> {
         let map = v.clone().cast::<rhai::Map>();
         let mut out = Map::new();
         for (k, x) in map.iter() {
-            out.insert(k.to_string(), to_json(x, what)?);
+            out.insert(k.to_string(), to_json_at(x, what, depth + 1)?);
         }
         return Ok(Value::Object(out));
     }

@@ -30,8 +30,12 @@ fn introspection_engine() -> Engine {
         emitted: Vec::new(),
         created: Vec::new(),
         modules: BTreeMap::new(),
+        loading: Vec::new(),
     }));
-    new_engine(state)
+    new_engine(
+        state,
+        super::Watchdog::new(std::time::Duration::from_secs(super::limits::MAX_SECONDS)),
+    )
 }
 
 const TYPES: &[&str] = &[

@@ -466,6 +466,61 @@ fn task_ref_keeps_a_given_kind() {
     );
 }
 
+#[test]
+fn the_watchdog_ends_quadratic_copying() {
+    // `a = [a]` copies the whole nested array on every iteration; Rhai counts one operation for
+    // it. The watchdog (10 s in the binary, shortened here) ends it with E005.
+    let input = crate::script::ScriptInput {
+        name: "nest.rhai".into(),
+        text: "let a = []; for i in 0..100000 { a = [a]; }".into(),
+        root: None,
+        values: serde_json::Value::Object(Default::default()),
+    };
+    let (sources, result, _) =
+        crate::script::evaluate_within(input, std::time::Duration::from_millis(300));
+    let diags = result.expect_err("stopped");
+    let d = &diags.0[0];
+    assert_eq!(d.code, "E005");
+    assert_eq!(
+        d.message,
+        "script limit reached: the script ran longer than 0.3 s"
+    );
+    let at = sources.location(d.span.expect("a position"));
+    assert_eq!((at.line, at.file), (1, "nest.rhai"));
+}
+
+#[test]
+fn values_nested_too_deep_for_an_object_are_refused() {
+    fail(
+        r#"let a = "x"; for i in 0..70 { a = [a]; }
+        emit(task("t").step(#{ name: "s", image: "alpine", args: a }));"#,
+        "E005",
+        "script limit reached: step field `args`: the value is nested more than 64 levels deep",
+    );
+    // 64 levels reach the model (where the type is wrong, E003, not a limit)
+    fail(
+        r#"let a = "x"; for i in 0..60 { a = [a]; }
+        emit(task("t").step(#{ name: "s", image: "alpine", args: a }));"#,
+        "E003",
+        "",
+    );
+}
+
+#[test]
+fn sleep_is_removed() {
+    fail("sleep(1);", "E002", "`sleep` is not available");
+    fail("sleep(0.5);", "E002", "`sleep` is not available");
+}
+
+#[test]
+fn a_pipeline_cannot_be_its_own_task() {
+    fail(
+        r#"let p = pipeline("p"); p.task("x", task_ref("t")); p.task("me", p, #{ embed: true });"#,
+        "E307",
+        "pipeline `p` cannot be one of its own tasks (`me`)",
+    );
+}
+
 // issue 13 §2.2: E009's help fits the mistake
 
 #[test]
@@ -514,7 +569,7 @@ fn dollar_brace_in_a_double_quoted_image_is_an_invalid_image_and_a_warning() {
 let t = task("t");
 t.step("s", "${registry}/tool:1.0", "#!/bin/sh\ntrue");
 emit(t);"##,
-        "E143",
+        "E144",
         "invalid image reference `${registry}/tool:1.0`",
     );
     assert!(text.contains("W512"), "{text}");

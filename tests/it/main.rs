@@ -10,6 +10,7 @@ mod corpus;
 mod docs;
 mod emit;
 mod examples;
+mod hostile;
 mod import;
 mod lsp;
 mod openapi;

@@ -31,8 +31,22 @@ pub(super) fn read_file(ctx: &NativeCallContext, st: &Shared, path: &str) -> R<S
                 ))
                 .into(),
         ),
-        Ok(Some(real)) => std::fs::read_to_string(&real)
-            .map_err(|e| HostError::new("E007", format!("cannot read `{path}`: {e}")).into()),
+        // At most the largest string a script may hold: a bigger file could not be used anyway,
+        // and it is refused before it is read.
+        Ok(Some(real)) => crate::source::read_text_file(
+            &real,
+            crate::script::limits::MAX_STRING_SIZE as u64,
+        )
+        .map_err(|e| {
+            let too_large = matches!(e, crate::source::ReadError::TooLarge(_));
+            let e = HostError::new("E007", format!("cannot read `{path}`: {e}"));
+            if too_large {
+                e.help("that is the largest string a script can hold; keep large files out of the pipeline definition (fetch them in a step)")
+            } else {
+                e
+            }
+            .into()
+        }),
     }
 }
 

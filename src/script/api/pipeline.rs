@@ -154,6 +154,15 @@ impl PipelineB {
             j.insert("taskRef".into(), json!({ "name": n, "kind": "Task" }));
             TaskSource::Fixed
         } else if let Some(p) = taskish.clone().try_cast::<PipelineB>() {
+            if Rc::ptr_eq(&p.0, &self.0) {
+                let own = p.0.borrow().name.clone();
+                return Err(HostError::new(
+                    "E307",
+                    format!("pipeline `{own}` cannot be one of its own tasks (`{name}`)"),
+                )
+                .help("a pipeline task runs another pipeline or a task; move the shared tasks into a pipeline of their own")
+                .into());
+            }
             self.0.borrow_mut().children.push(p.clone());
             // Pipelines in Pipelines (alpha): embed the child pipeline's spec.
             let (res, _) = p.to_resource(true);

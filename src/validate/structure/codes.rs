@@ -300,6 +300,19 @@ reference`.\n\nWrong:\n\n    step_action(\"cache\", #{ image: \"alpine\", volume
     },
     CodeInfo {
         code: "E143",
+        title: "a Kubernetes field value the API server rejects",
+        explanation: "Some fields of Tekton objects are Kubernetes core types that Tekton's webhook passes \
+through but the API server checks when it validates the object or the pod Tekton creates, so the run fails \
+late: resource quantities (`computeResources.limits.cpu: \"abc\"` — Kubernetes reads `<number><suffix>` such \
+as `500m`, `2`, `1Gi`, `1e3`, and requests and limits cannot be negative), environment variable names (required; \
+printable ASCII without `=`, the rule since Kubernetes 1.34), label and annotation keys (qualified names: an \
+optional DNS prefix and `/`, then 1–63 letters, digits, `-`, `_`, `.`, starting and ending with a letter or \
+digit) and label values (at most 63 of those characters, or empty).\n\nWrong:\n\n    \
+task(\"t\").step(#{ name: \"s\", image: \"alpine\", computeResources: #{ limits: #{ cpu: \"two\" } } })\n\n\
+Fixed:\n\n    task(\"t\").step(#{ name: \"s\", image: \"alpine\", computeResources: #{ limits: #{ cpu: \"2\" } } })\n",
+    },
+    CodeInfo {
+        code: "E144",
         title: "an invalid image reference",
         explanation: "An image reference is `[registry[:port]/]path[:tag][@digest]`: lower-case path parts, a tag of \
 letters, digits, `_`, `.` and `-`. Kubernetes accepts any string in the field but fails the pod with \

@@ -59,6 +59,11 @@ impl Checker<'_, '_> {
         {
             self.volume_mounts(&at(base, "stepTemplate"), &t.volume_mounts);
         }
+        if let Some(t) = template {
+            let path = at(base, "stepTemplate");
+            self.env_names(&path, &t.env);
+            self.resource_quantities(&path, t.compute_resources.as_ref());
+        }
         let mut sidecar_names: HashMap<&str, usize> = HashMap::new();
         for (i, sc) in spec.sidecars.iter().enumerate() {
             let path = at(base, &format!("sidecars[{i}]"));
@@ -187,6 +192,8 @@ impl Checker<'_, '_> {
         } else {
             format!("step {:?}", s.name)
         };
+        self.env_names(path, &s.env);
+        self.resource_quantities(path, s.compute_resources.as_ref());
         if !s.name.is_empty() && !names::is_dns1123_label(&s.name) {
             let mut d = Diagnostic::error(
                 "E108",
@@ -491,6 +498,8 @@ impl Checker<'_, '_> {
         } else {
             format!("sidecar {:?}", sc.name)
         };
+        self.env_names(path, &sc.env);
+        self.resource_quantities(path, sc.compute_resources.as_ref());
         if sc.name == RESERVED_SIDECAR {
             let d = Diagnostic::error(
                 "E108",
@@ -698,14 +707,14 @@ impl Checker<'_, '_> {
         }
     }
 
-    /// E143: an image reference Kubernetes would reject at pod creation.
+    /// E144: an image reference Kubernetes would reject at pod creation.
     fn image(&mut self, path: &str, image: &str) {
         if image.is_empty() {
             return;
         }
         if let Some(problem) = super::image::problem(image) {
             let mut d = Diagnostic::error(
-                "E143",
+                "E144",
                 format!("invalid image reference `{image}`: {problem}"),
             )
             .label("invalid image reference");
@@ -718,6 +727,7 @@ impl Checker<'_, '_> {
 
     /// 3.11: a StepAction's spec.
     pub(super) fn step_action(&mut self, spec: &StepActionSpec) {
+        self.env_names("spec", &spec.env);
         if spec.image.as_deref().is_none_or(str::is_empty) {
             let d = Diagnostic::error(
                 "E110",
