@@ -321,6 +321,10 @@ pub fn parse(md: &str) -> Api {
                 handle_row(&mut api, &row);
                 continue;
             }
+            // only tables of calls document functions (`| call |`, `| helper |`, …)
+            if !matches!(first_col, "call" | "helper" | "function" | "getter") {
+                continue;
+            }
             let all_task = header
                 .get(1)
                 .is_some_and(|h| h.contains("returns the Task"));
