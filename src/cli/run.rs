@@ -7,7 +7,8 @@
 
 use super::cluster::{ClusterArgs, report_error};
 use super::{CompileArgs, ExitStatus, compile_reporting};
-use crate::cluster::follow::{FollowEvent, FollowOptions, GaveUp, OnInterrupt, Summary, TaskState};
+use crate::cluster::follow::{FollowOptions, OnInterrupt};
+use crate::events::{FollowEvent, GaveUp, Summary, TaskState};
 use crate::cluster::run::{RunJob, RunOutcome};
 use crate::exec::plan::{self as runs, RunRequest};
 use crate::cluster::{self, ApplyOptions, CancelMode, ObjectResult, Outcome, objects};
@@ -672,7 +673,7 @@ pub(super) fn summary_text(s: &Summary) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cluster::follow::{Condition, TaskSummary};
+    use crate::events::{Condition, TaskSummary};
 
     fn task(name: &str, state: TaskState) -> TaskSummary {
         TaskSummary {
