@@ -49,10 +49,9 @@ fn choose(bundle: &Bundle, wanted: Option<&str>) -> Result<(String, PipelineSpec
     let mut all: Vec<(String, PipelineSpec)> = Vec::new();
     for o in &bundle.objects {
         match &o.resource {
-            Resource::Pipeline(p) => all.push((
-                p.metadata.name.clone().unwrap_or_default(),
-                p.spec.clone(),
-            )),
+            Resource::Pipeline(p) => {
+                all.push((p.metadata.name.clone().unwrap_or_default(), p.spec.clone()))
+            }
             Resource::PipelineRun(r) => {
                 if let Some(s) = &r.spec.pipeline_spec {
                     let m = &r.metadata;
@@ -69,11 +68,12 @@ fn choose(bundle: &Bundle, wanted: Option<&str>) -> Result<(String, PipelineSpec
     }
     let names: Vec<&str> = all.iter().map(|(n, _)| n.as_str()).collect();
     match wanted {
-        Some(w) => all
-            .iter()
-            .find(|(n, _)| n == w)
-            .cloned()
-            .ok_or_else(|| format!("the script has no pipeline {w:?} (pipelines: {})", list(&names))),
+        Some(w) => all.iter().find(|(n, _)| n == w).cloned().ok_or_else(|| {
+            format!(
+                "the script has no pipeline {w:?} (pipelines: {})",
+                list(&names)
+            )
+        }),
         None => match all.len() {
             1 => Ok(all.remove(0)),
             0 => Err("the script emits no pipeline".into()),
@@ -303,7 +303,9 @@ fn text(name: &str, spec: &PipelineSpec, g: &TaskGraph) -> String {
             }
         }
         None => {
-            out.push_str("\n(the tasks wait for each other in a cycle; `tekscript check` shows it)\n");
+            out.push_str(
+                "\n(the tasks wait for each other in a cycle; `tekscript check` shows it)\n",
+            );
             for i in 0..g.dag_count {
                 describe(&mut out, i);
             }

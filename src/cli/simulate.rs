@@ -76,7 +76,8 @@ pub fn run(args: SimulateArgs) -> ExitStatus {
     let text = match args.format {
         SimFormat::Text => text(&report),
         SimFormat::Json => {
-            let mut s = serde_json::to_string_pretty(&json(&report)).expect("json values serialize");
+            let mut s =
+                serde_json::to_string_pretty(&json(&report)).expect("json values serialize");
             s.push('\n');
             s
         }
@@ -143,8 +144,7 @@ fn stated(args: &SimulateArgs, input: &crate::exec::RunInput) -> Result<Stated, 
         let ty = declared_type(input, task, result);
         let v = crate::exec::plan::parse_param_value(ty.as_str(), raw)
             .map_err(|e| format!("--result {r}: {e}"))?;
-        let v: ParamValue =
-            serde_json::from_value(v).map_err(|e| format!("--result {r}: {e}"))?;
+        let v: ParamValue = serde_json::from_value(v).map_err(|e| format!("--result {r}: {e}"))?;
         st.results
             .entry(task.to_string())
             .or_default()

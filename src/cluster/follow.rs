@@ -47,7 +47,6 @@ const MAX_FAILURES: u32 = 8;
 /// After the run finished: how long log streams still in flight may take to reach their end.
 const LOG_DRAIN: Duration = Duration::from_secs(15);
 
-
 /// The `Succeeded` condition of an object (as JSON with `status.conditions`).
 pub fn succeeded(obj: &Value) -> Option<Condition> {
     let c = obj
@@ -69,7 +68,6 @@ pub fn succeeded(obj: &Value) -> Option<Condition> {
     })
 }
 
-
 /// The state of a TaskRun, from its `Succeeded` condition: (state, reason, message).
 pub fn taskrun_state(tr: &Value) -> (TaskState, String, String) {
     let Some(c) = succeeded(tr) else {
@@ -90,7 +88,6 @@ pub fn taskrun_state(tr: &Value) -> (TaskState, String, String) {
     };
     (state, c.reason, c.message)
 }
-
 
 /// Ctrl-C as seen by the async code: `flag` is set and `notify` woken by the first Ctrl-C.
 #[derive(Debug, Clone, Default)]

@@ -248,4 +248,3 @@ pub fn cancel_blocking(
         Ok((ns, r))
     })
 }
-

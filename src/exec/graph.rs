@@ -119,7 +119,13 @@ impl TaskGraph {
                 }
                 for r in find_refs(s) {
                     let Ok(var) = &r.var else { continue };
-                    if !matches!(var, Var::TaskResult { .. } | Var::MatrixLength(_) | Var::MatrixResultLength { .. } | Var::TaskArtifact { .. }) {
+                    if !matches!(
+                        var,
+                        Var::TaskResult { .. }
+                            | Var::MatrixLength(_)
+                            | Var::MatrixResultLength { .. }
+                            | Var::TaskArtifact { .. }
+                    ) {
                         continue;
                     }
                     let Some(target) = var.task() else { continue };
@@ -348,7 +354,11 @@ pub fn for_each_string(pt: &PipelineTask, base: &str, f: &mut dyn FnMut(&str, &s
     }
     if let Some(r) = &pt.pipeline_ref {
         for (j, p) in r.params.iter().enumerate() {
-            value(&p.value, &format!("{base}.pipelineRef.params[{j}].value"), f);
+            value(
+                &p.value,
+                &format!("{base}.pipelineRef.params[{j}].value"),
+                f,
+            );
         }
     }
     if let Some(s) = &pt.on_error {

@@ -15,7 +15,9 @@ pub mod taskrun;
 pub mod when;
 
 pub use graph::TaskGraph;
-pub use run::{Action, Ended, Execution, Outcome, Report, RunInput, Start, TaskOutcome, TaskReport, TaskSource};
+pub use run::{
+    Action, Ended, Execution, Outcome, Report, RunInput, Start, TaskOutcome, TaskReport, TaskSource,
+};
 
 #[cfg(test)]
 mod tests;

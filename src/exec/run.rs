@@ -425,7 +425,9 @@ impl Execution {
         }
         // params of the run that the pipeline does not declare are still visible (propagation)
         for (k, v) in given {
-            self.params.entry(k.to_string()).or_insert_with(|| v.clone());
+            self.params
+                .entry(k.to_string())
+                .or_insert_with(|| v.clone());
         }
         // defaults may refer to other params
         let snapshot = self.params.clone();
@@ -536,8 +538,11 @@ impl Execution {
             Decision::Undecided(_) => TaskOutcome::Undecided,
             Decision::Invalid(_) => TaskOutcome::Failed,
             Decision::Scheduled => {
-                let outs: Vec<TaskOutcome> =
-                    t.children.iter().map(|c| self.child_outcome(i, c)).collect();
+                let outs: Vec<TaskOutcome> = t
+                    .children
+                    .iter()
+                    .map(|c| self.child_outcome(i, c))
+                    .collect();
                 if outs
                     .iter()
                     .any(|o| matches!(o, TaskOutcome::Running | TaskOutcome::Pending))
@@ -554,10 +559,7 @@ impl Execution {
     }
 
     fn is_done(&self, i: usize) -> bool {
-        !matches!(
-            self.outcome(i),
-            TaskOutcome::Pending | TaskOutcome::Running
-        )
+        !matches!(self.outcome(i), TaskOutcome::Pending | TaskOutcome::Running)
     }
 
     fn is_success(&self, i: usize) -> bool {
@@ -720,7 +722,12 @@ impl Execution {
     fn substitute_task(
         &self,
         i: usize,
-    ) -> (Vec<Param>, bool, Vec<when::Substituted>, Option<crate::model::Matrix>) {
+    ) -> (
+        Vec<Param>,
+        bool,
+        Vec<when::Substituted>,
+        Option<crate::model::Matrix>,
+    ) {
         let pt = self.pt(i);
         let mut unknown = false;
         let mut r = |v: &Var| self.lookup(i, v);
@@ -761,7 +768,10 @@ impl Execution {
                     u |= unknown;
                     e.cel = Some(value);
                 }
-                when::Substituted { expr: e, unknown: u }
+                when::Substituted {
+                    expr: e,
+                    unknown: u,
+                }
             })
             .collect();
         let matrix = pt.matrix.as_ref().map(|m| {
@@ -941,19 +951,14 @@ impl Execution {
             }
         }
         let pt = self.pt(i);
-        let timeout = self
-            .input
-            .task_timeouts
-            .get(&pt.name)
-            .copied()
-            .or_else(|| {
-                pt.timeout.as_deref().and_then(|t| {
-                    crate::model::duration::parse_duration(t)
-                        .ok()
-                        .filter(|n| *n > 0)
-                        .map(|n| Duration::from_nanos(n as u64))
-                })
-            });
+        let timeout = self.input.task_timeouts.get(&pt.name).copied().or_else(|| {
+            pt.timeout.as_deref().and_then(|t| {
+                crate::model::duration::parse_duration(t)
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .map(|n| Duration::from_nanos(n as u64))
+            })
+        });
         Start {
             id,
             task: i,
@@ -1055,9 +1060,7 @@ impl Execution {
 
     fn check_timeouts(&mut self, actions: &mut Vec<Action>) {
         let elapsed = self.now.saturating_sub(self.start);
-        if !self.pipeline_timed_out
-            && self.input.pipeline_timeout.is_some_and(|t| elapsed >= t)
-        {
+        if !self.pipeline_timed_out && self.input.pipeline_timeout.is_some_and(|t| elapsed >= t) {
             self.pipeline_timed_out = true;
             self.cancel_running(|_| true, CANCELLED_BY_TIMEOUT, true, actions);
         }
@@ -1324,8 +1327,12 @@ impl Execution {
                 }
                 (Decision::Skipped(r), _) => {
                     skipped += 1;
-                    if [skip::PIPELINE_TIMEOUT, skip::TASKS_TIMEOUT, skip::FINALLY_TIMEOUT]
-                        .contains(r)
+                    if [
+                        skip::PIPELINE_TIMEOUT,
+                        skip::TASKS_TIMEOUT,
+                        skip::FINALLY_TIMEOUT,
+                    ]
+                    .contains(r)
                     {
                         skipped_timeout += 1;
                     }
@@ -1340,9 +1347,7 @@ impl Execution {
                 return (
                     "False".into(),
                     "Cancelled".into(),
-                    format!(
-                        "PipelineRun \"{name}\" was cancelled"
-                    ),
+                    format!("PipelineRun \"{name}\" was cancelled"),
                 );
             }
             let mut message = if ignored > 0 {
@@ -1415,9 +1420,11 @@ impl Execution {
             let mut look = |v: &Var| {
                 let got = match v {
                     Var::TaskResult { task, result, sel }
-                    | Var::FinallyResult { task, result, sel } => self
-                        .task_result(task, result)
-                        .and_then(|(v, u)| select(&v, sel).map(|value| Resolved { value, unknown: u })),
+                    | Var::FinallyResult { task, result, sel } => {
+                        self.task_result(task, result).and_then(|(v, u)| {
+                            select(&v, sel).map(|value| Resolved { value, unknown: u })
+                        })
+                    }
                     _ => None,
                 };
                 if got.is_none() {

@@ -177,8 +177,9 @@ fn referenced_results(spec: &PipelineSpec) -> BTreeMap<String, BTreeSet<String>>
     let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut scan = |s: &str| {
         for r in crate::expr::find_refs(s) {
-            if let Ok(Var::TaskResult { task, result, .. } | Var::FinallyResult { task, result, .. }) =
-                &r.var
+            if let Ok(
+                Var::TaskResult { task, result, .. } | Var::FinallyResult { task, result, .. },
+            ) = &r.var
             {
                 out.entry(task.clone()).or_default().insert(result.clone());
             }

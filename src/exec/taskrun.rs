@@ -224,14 +224,18 @@ pub fn resolve(input: &TaskRunInput<'_>) -> Result<ResolvedTask, TaskRunError> {
             input.paths.steps,
             step_container_name(&spec.steps[i].name, i)
         );
-        let names: BTreeSet<String> = spec.steps[i].results.iter().map(|r| r.name.clone()).collect();
+        let names: BTreeSet<String> = spec.steps[i]
+            .results
+            .iter()
+            .map(|r| r.name.clone())
+            .collect();
         apply_step(&mut spec.steps[i], &mut |v| match v {
             Var::StepResultPath(r) if names.contains(r) => {
                 Some(Resolved::known(format!("{dir}/results/{r}")))
             }
-            Var::StepArtifactsPath => Some(Resolved::known(format!(
-                "{dir}/artifacts/provenance.json"
-            ))),
+            Var::StepArtifactsPath => {
+                Some(Resolved::known(format!("{dir}/artifacts/provenance.json")))
+            }
             _ => None,
         });
     }
@@ -260,7 +264,8 @@ pub fn resolve(input: &TaskRunInput<'_>) -> Result<ResolvedTask, TaskRunError> {
     // ApplyWorkspaces (workspaces the TaskRun binds but the Task does not declare are declared first)
     for w in input.workspaces {
         if !spec.workspaces.iter().any(|d| d.name == w.name) {
-            spec.workspaces.push(WorkspaceDeclaration::new(w.name.clone()));
+            spec.workspaces
+                .push(WorkspaceDeclaration::new(w.name.clone()));
         }
     }
     apply_workspaces(&mut spec, input);
@@ -284,7 +289,10 @@ fn finish(spec: TaskSpec, input: &TaskRunInput<'_>) -> Result<ResolvedTask, Task
             None | Some("") => None,
             Some(t) => {
                 let n = crate::model::duration::parse_duration(t).map_err(|e| {
-                    TaskRunError::validation(format!("step {:?}: invalid timeout {t:?}: {e}", c.name))
+                    TaskRunError::validation(format!(
+                        "step {:?}: invalid timeout {t:?}: {e}",
+                        c.name
+                    ))
                 })?;
                 (n > 0).then(|| Duration::from_nanos(n as u64))
             }
@@ -997,7 +1005,9 @@ fn merge_step_template(t: Option<&StepTemplate>, st: &Step) -> Step {
         (Some(a), Some(b)) => {
             let mut m = a.clone();
             for (k, v) in b.limits.iter().flatten() {
-                m.limits.get_or_insert_default().insert(k.clone(), v.clone());
+                m.limits
+                    .get_or_insert_default()
+                    .insert(k.clone(), v.clone());
             }
             for (k, v) in b.requests.iter().flatten() {
                 m.requests
@@ -1183,7 +1193,11 @@ pub fn check_result_size(
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str(), 1))
         .collect();
-    all.extend(step_results.iter().map(|(k, v)| (k.as_str(), v.as_str(), 4)));
+    all.extend(
+        step_results
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str(), 4)),
+    );
     if termination_message_len(&all) > MAX_RESULT_SIZE {
         Err(RESULT_TOO_LARGE)
     } else {
@@ -1325,7 +1339,10 @@ steps:
       cat $(steps.step-build.exitCode.path) $(credentials.path) $(results.nope.path)
 "#,
         );
-        let params = vec![Param::new("mode", "slow"), Param::new("flags", vec!["-a", "-b"])];
+        let params = vec![
+            Param::new("mode", "slow"),
+            Param::new("flags", vec!["-a", "-b"]),
+        ];
         let ws = vec![
             BoundWorkspace {
                 name: "src".into(),
@@ -1342,7 +1359,10 @@ steps:
         let c = &r.steps[0].container;
         assert_eq!(
             c.command,
-            [format!("/tekton/scripts/script-0-{}", name_suffix("run-1-build"))]
+            [format!(
+                "/tekton/scripts/script-0-{}",
+                name_suffix("run-1-build")
+            )]
         );
         assert_eq!(c.args, ["u@r", "$(params.flags)"]);
         assert_eq!(c.working_dir.as_deref(), Some("/workspace/src/sub"));
@@ -1437,7 +1457,11 @@ steps:
             .collect();
         assert_eq!(
             env,
-            [("A".into(), "t".into()), ("B".into(), "s".into()), ("C".into(), "s".into())]
+            [
+                ("A".into(), "t".into()),
+                ("B".into(), "s".into()),
+                ("C".into(), "s".into())
+            ]
         );
         assert_eq!(c.working_dir.as_deref(), Some("/w"));
         assert_eq!(r.steps[1].container.image.as_deref(), Some("own"));
@@ -1524,7 +1548,9 @@ script: "echo $(params.url) $(params.dir) $(params.prev) > $(step.results.sha.pa
         let mut paths = Paths::tekton();
         paths.results = "/tmp/tr/results".into();
         paths.scripts = "/tmp/tr/scripts".into();
-        paths.workspace_paths.insert("src".into(), "/home/me/src".into());
+        paths
+            .workspace_paths
+            .insert("src".into(), "/home/me/src".into());
         let ws = vec![BoundWorkspace {
             name: "src".into(),
             claim: None,

@@ -64,7 +64,10 @@ tasks:
         ),
         &Stated::default(),
     );
-    assert_eq!((r.status.as_str(), r.reason.as_str()), ("True", "Succeeded"));
+    assert_eq!(
+        (r.status.as_str(), r.reason.as_str()),
+        ("True", "Succeeded")
+    );
     assert_eq!(
         r.message,
         "Tasks Completed: 4 (Failed: 0, Cancelled 0), Skipped: 0"
@@ -100,7 +103,10 @@ tasks:
             ("d".into(), "skipped", skip::PARENT.into()),
         ]
     );
-    assert_eq!((r.status.as_str(), r.reason.as_str()), ("True", "Completed"));
+    assert_eq!(
+        (r.status.as_str(), r.reason.as_str()),
+        ("True", "Completed")
+    );
     assert_eq!(
         r.message,
         "Tasks Completed: 1 (Failed: 0, Cancelled 0), Skipped: 3"
@@ -261,7 +267,9 @@ fn task_timeout_and_pipeline_tasks_timeout() {
     let mut st = Stated::default();
     st.timeout.insert("a".into());
     let r = simulate(
-        input("tasks: [{name: a, taskRef: {name: t}, timeout: 5m}, {name: b, taskRef: {name: t}, runAfter: [a]}]"),
+        input(
+            "tasks: [{name: a, taskRef: {name: t}, timeout: 5m}, {name: b, taskRef: {name: t}, runAfter: [a]}]",
+        ),
         &st,
     );
     assert_eq!(task(&r, "a").outcome, TaskOutcome::TimedOut);
@@ -303,7 +311,10 @@ fn missing_param_fails_before_anything_runs() {
         input("params: [{name: need}]\ntasks: [{name: a, taskRef: {name: t}}]"),
         &Stated::default(),
     );
-    assert_eq!((r.status.as_str(), r.reason.as_str()), ("False", "ParameterMissing"));
+    assert_eq!(
+        (r.status.as_str(), r.reason.as_str()),
+        ("False", "ParameterMissing")
+    );
     assert_eq!(task(&r, "a").outcome, TaskOutcome::Pending);
 }
 
@@ -361,5 +372,8 @@ results: [{name: out, value: "sha-$(tasks.a.results.r)"}, {name: gone, value: "$
         ),
         &st,
     );
-    assert_eq!(r.results, vec![("out".to_string(), ParamValue::from("sha-abc"))]);
+    assert_eq!(
+        r.results,
+        vec![("out".to_string(), ParamValue::from("sha-abc"))]
+    );
 }

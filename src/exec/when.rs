@@ -40,7 +40,8 @@ pub fn evaluate(whens: &[Substituted]) -> When {
                     continue;
                 }
                 Err(e) => {
-                    undecided.get_or_insert(format!("cannot evaluate the CEL expression `{cel}`: {e}"));
+                    undecided
+                        .get_or_insert(format!("cannot evaluate the CEL expression `{cel}`: {e}"));
                     continue;
                 }
             }
@@ -144,7 +145,12 @@ fn lex(s: &str) -> Result<Vec<Tok>, String> {
                 b']' => "]",
                 b',' => ",",
                 b'.' => ".",
-                _ => return Err(format!("unexpected `{}`", &s[i..].chars().next().unwrap_or(' '))),
+                _ => {
+                    return Err(format!(
+                        "unexpected `{}`",
+                        &s[i..].chars().next().unwrap_or(' ')
+                    ));
+                }
             };
             out.push(Tok::Op(one));
             i += 1;
@@ -309,7 +315,9 @@ fn compare(op: &str, l: &Val, r: &Val) -> Result<bool, String> {
 fn simple_match(s: &str, pat: &str) -> Result<bool, String> {
     let core = pat.trim_start_matches('^').trim_end_matches('$');
     if core.chars().any(|c| "\\.*+?()[]{}|".contains(c)) {
-        return Err(format!("regular expression `{pat}` is not supported by the simulator"));
+        return Err(format!(
+            "regular expression `{pat}` is not supported by the simulator"
+        ));
     }
     Ok(match (pat.starts_with('^'), pat.ends_with('$')) {
         (true, true) => s == core,
@@ -364,7 +372,10 @@ mod tests {
     fn placeholders_are_undecidable_unless_another_is_false() {
         let mut u = w("<t.r>", "in", &["x"]);
         u.unknown = true;
-        assert!(matches!(evaluate(std::slice::from_ref(&u)), When::Undecidable(_)));
+        assert!(matches!(
+            evaluate(std::slice::from_ref(&u)),
+            When::Undecidable(_)
+        ));
         assert_eq!(evaluate(&[u, w("a", "in", &["b"])]), When::False);
     }
 
