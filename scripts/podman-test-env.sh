@@ -57,7 +57,8 @@ if ! podman image exists "$image" >/dev/null 2>&1; then
   echo "root:x:0:" > "$root/etc/group"
   tar -C "$root" -cf "$state/busybox-rootfs.tar" .
   podman import --change 'ENV PATH=/bin' --change 'CMD ["/bin/sh"]' \
-    "$state/busybox-rootfs.tar" "$image" >/dev/null
+    "$state/busybox-rootfs.tar" "$image" >/dev/null 2>"$state/import.log" \
+    || { cat "$state/import.log" >&2; echo "podman-test-env: podman import failed" >&2; exit 1; }
 fi
 if ! podman run --rm --network=none "$image" sh -c 'echo ok' >/dev/null; then
   echo "podman-test-env: podman cannot run $image on this machine" >&2

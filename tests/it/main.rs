@@ -9,6 +9,7 @@ mod corpus;
 mod emit;
 mod examples;
 mod import;
+mod local_run;
 mod openapi;
 mod refs;
 mod robustness;
