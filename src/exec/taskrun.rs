@@ -722,17 +722,17 @@ fn apply_workspaces(spec: &mut TaskSpec, input: &TaskRunInput<'_>) {
         };
         if !unbound_optional && input.paths.workspace_paths.is_empty() {
             for s in spec.steps.iter_mut() {
-                if let Some(u) = s.workspaces.iter().find(|u| u.name == d.name) {
-                    if let Some(p) = u.mount_path.clone().filter(|p| !p.is_empty()) {
-                        apply_step(s, &mut lookup(&p));
-                    }
+                if let Some(u) = s.workspaces.iter().find(|u| u.name == d.name)
+                    && let Some(p) = u.mount_path.clone().filter(|p| !p.is_empty())
+                {
+                    apply_step(s, &mut lookup(&p));
                 }
             }
             for s in spec.sidecars.iter_mut() {
-                if let Some(u) = s.workspaces.iter().find(|u| u.name == d.name) {
-                    if let Some(p) = u.mount_path.clone().filter(|p| !p.is_empty()) {
-                        apply_sidecar(s, &mut lookup(&p));
-                    }
+                if let Some(u) = s.workspaces.iter().find(|u| u.name == d.name)
+                    && let Some(p) = u.mount_path.clone().filter(|p| !p.is_empty())
+                {
+                    apply_sidecar(s, &mut lookup(&p));
                 }
             }
         }

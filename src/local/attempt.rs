@@ -1000,7 +1000,7 @@ impl<'a> Attempt<'a> {
         let c = &step.container;
         let label = c.name.strip_prefix("step-").unwrap_or(&c.name).to_string();
         let _ = i;
-        let (mut cmd, proc_of): (Command, Box<dyn Fn(&Child) -> Proc>) =
+        let (mut cmd, proc_of): (Command, ProcOf) =
             match self.shared.runtime.engine() {
                 Some(engine) => {
                     // working directories under /workspace exist before the step (workingdir_init.go)
@@ -1179,6 +1179,9 @@ impl<'a> Attempt<'a> {
         }
     }
 }
+
+/// How to name the process of a step once it is spawned.
+type ProcOf = Box<dyn Fn(&Child) -> Proc>;
 
 enum StepEnd {
     Exited(i32),

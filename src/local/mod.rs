@@ -623,7 +623,6 @@ pub fn run(
                 handle(m, &mut exec, &mut running);
             }
         }
-        drop(handle);
         let timed_out = opts
             .timeout
             .is_some_and(|t| clock.elapsed() >= t && interrupts == 0 && !hard_stop);
