@@ -24,8 +24,10 @@ pub mod expr;
 pub mod import;
 pub mod local;
 pub mod model;
+pub mod project;
 pub mod script;
 pub mod source;
+pub mod testing;
 pub mod validate;
 
 use crate::diag::render::{Format, render, render_summary};
@@ -40,6 +42,8 @@ pub struct Options {
     /// The `values` map the script sees: `--values` files merged in order, then `--set` pairs.
     pub values: serde_json::Map<String, serde_json::Value>,
     pub settings: Settings,
+    /// `--allow`/`--deny` and the project file's lists; in-file `tekscript: allow(…)` comments apply always.
+    pub policy: diag::policy::Policy,
 }
 
 impl Options {
@@ -213,23 +217,46 @@ fn compile_input(input: script::ScriptInput, opts: &Options) -> Result<Compilati
     let (sources, evaluated) = script::evaluate(input);
     let bundle = match evaluated {
         Ok(b) => b,
-        Err(diagnostics) => {
+        Err(mut diagnostics) => {
+            opts.policy.apply(&mut diagnostics, &sources);
             return Err(Failure {
                 sources,
                 diagnostics,
             });
         }
     };
-    match validate::check(bundle, &sources, &opts.settings) {
-        Ok((bundle, warnings)) => Ok(Compilation {
-            sources,
-            bundle,
-            warnings,
-        }),
-        Err(diagnostics) => Err(Failure {
-            sources,
-            diagnostics,
-        }),
+    let checked = validate::check(bundle, &sources, &opts.settings);
+    finish(checked, sources, &opts.policy)
+}
+
+/// Applies the allow/deny policy to the outcome of validation: a denied warning fails the compilation.
+fn finish(
+    checked: Result<(Validated, Diagnostics), Diagnostics>,
+    sources: SourceMap,
+    policy: &diag::policy::Policy,
+) -> Result<Compilation, Failure> {
+    match checked {
+        Ok((bundle, mut warnings)) => {
+            policy.apply(&mut warnings, &sources);
+            if warnings.has_errors() {
+                return Err(Failure {
+                    sources,
+                    diagnostics: warnings,
+                });
+            }
+            Ok(Compilation {
+                sources,
+                bundle,
+                warnings,
+            })
+        }
+        Err(mut diagnostics) => {
+            policy.apply(&mut diagnostics, &sources);
+            Err(Failure {
+                sources,
+                diagnostics,
+            })
+        }
     }
 }
 
@@ -265,28 +292,23 @@ pub fn check_yaml_files(
     }
     if diagnostics.has_errors() {
         diagnostics.extend(input_warnings);
+        opts.policy.apply(&mut diagnostics, &sources);
         return Err(Failure {
             sources,
             diagnostics,
         });
     }
-    match validate::check(bundle, &sources, &opts.settings) {
+    let checked = match validate::check(bundle, &sources, &opts.settings) {
         Ok((bundle, mut warnings)) => {
             warnings.extend(input_warnings);
             warnings.sort();
-            Ok(Compilation {
-                sources,
-                bundle,
-                warnings,
-            })
+            Ok((bundle, warnings))
         }
         Err(mut diagnostics) => {
             diagnostics.extend(input_warnings);
             diagnostics.sort();
-            Err(Failure {
-                sources,
-                diagnostics,
-            })
+            Err(diagnostics)
         }
-    }
+    };
+    finish(checked, sources, &opts.policy)
 }

@@ -1,34 +1,92 @@
-//! `tekscript build SCRIPT [-o DIR] [--check]`
+//! `tekscript build [SCRIPT] [-o DIR] [--check]` — without a script, every entry of tekscript.toml.
 
-use super::{CompileArgs, ExitStatus, compile_reporting, write_stdout};
+use super::{CompileArgs, ExitStatus, compile_with, project, write_stdout};
 use crate::emit;
 use clap::Args;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, Args)]
 pub struct BuildArgs {
-    /// The entry script (.rhai)
-    script: PathBuf,
+    /// The entry script (.rhai); without one, every `[[entry]]` of tekscript.toml is built into its
+    /// `out-dir`
+    script: Option<PathBuf>,
     /// Write one file per object into DIR (plus kustomization.yaml) instead of a YAML stream on stdout
-    #[arg(short = 'o', long = "out-dir", value_name = "DIR")]
+    #[arg(short = 'o', long = "out-dir", value_name = "DIR", requires = "script")]
     out_dir: Option<PathBuf>,
-    /// With -o: write nothing; exit 1 and list the differences when DIR is out of date
-    #[arg(long, requires = "out_dir")]
+    /// With -o (or for the project's entries): write nothing; exit 1 and list the differences when a
+    /// directory is out of date
+    #[arg(long)]
     check: bool,
     #[command(flatten)]
     compile: CompileArgs,
 }
 
 pub fn run(args: BuildArgs) -> ExitStatus {
-    let compiled = match compile_reporting(&args.compile, &args.script) {
+    let Some(script) = &args.script else {
+        return build_all(&args);
+    };
+    if args.check && args.out_dir.is_none() {
+        return super::usage_error(
+            "--check needs -o DIR (or no script, to check the entries of tekscript.toml)",
+        );
+    }
+    let opts = match args.compile.options_for(Some(script)) {
+        Ok(o) => o,
+        Err(status) => return status,
+    };
+    build_one(&args, script, args.out_dir.as_deref(), &opts)
+}
+
+/// Builds (or with --check verifies) every entry of the project, each into its own directory. All
+/// entries are built even when one fails; the exit status is the worst.
+fn build_all(args: &BuildArgs) -> ExitStatus {
+    let (proj, entries) = match project::all_entries(&args.compile.output, "build") {
+        Ok(x) => x,
+        Err(status) => return status,
+    };
+    let mut worst = ExitStatus::Success;
+    for entry in entries {
+        let Some(dir) = &entry.out_dir else {
+            // a check-only entry (a script for `run`, a library): `tekscript check` covers it
+            eprintln!(
+                "note: {} has no `out-dir` in {}: not built (`tekscript check` checks it)",
+                entry.script.display(),
+                proj.path.display()
+            );
+            continue;
+        };
+        let status = match args.compile.options_with(Some(proj), Some(entry)) {
+            Ok(opts) => build_one(args, &entry.script, Some(dir), &opts),
+            Err(e) => super::usage_error(&e),
+        };
+        worst = worse(worst, status);
+    }
+    worst
+}
+
+fn worse(a: ExitStatus, b: ExitStatus) -> ExitStatus {
+    let rank = |s: ExitStatus| match s {
+        ExitStatus::Success => 0,
+        ExitStatus::Failure => 1,
+        ExitStatus::Error => 2,
+    };
+    if rank(b) > rank(a) { b } else { a }
+}
+
+fn build_one(
+    args: &BuildArgs,
+    script: &Path,
+    out_dir: Option<&Path>,
+    opts: &crate::Options,
+) -> ExitStatus {
+    let compiled = match compile_with(&args.compile, script, opts) {
         Ok(c) => c,
         Err(status) => return status,
     };
-    let Some(dir) = &args.out_dir else {
+    let Some(dir) = out_dir else {
         return write_stdout(&compiled.to_yaml());
     };
-    let source_name = args
-        .script
+    let source_name = script
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();

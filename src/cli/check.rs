@@ -1,32 +1,49 @@
-//! `tekscript check SCRIPT` — compile and validate, print diagnostics only.
+//! `tekscript check [SCRIPT | FILE.yaml…]` — compile and validate, print diagnostics only. Without
+//! inputs, every entry script of tekscript.toml.
 
-use super::{CompileArgs, ExitStatus, usage_error};
+use super::{CompileArgs, ExitStatus, project, usage_error};
 use crate::diag::render::{Format, render, render_summary};
 use clap::Args;
 use std::path::PathBuf;
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// The entry script (.rhai), or Tekton YAML files (.yaml/.yml; v1 or v1beta1) checked together
-    #[arg(required = true, value_name = "SCRIPT|FILE.yaml")]
+    /// The entry script (.rhai), or Tekton YAML files (.yaml/.yml; v1 or v1beta1) checked together;
+    /// without any, every `[[entry]]` of tekscript.toml
+    #[arg(value_name = "SCRIPT|FILE.yaml")]
     inputs: Vec<PathBuf>,
-    /// Treat warnings as errors (`--deny warnings`)
-    #[arg(long, value_name = "warnings")]
-    deny: Option<Deny>,
     #[command(flatten)]
     compile: CompileArgs,
 }
 
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-enum Deny {
-    Warnings,
+pub fn run(args: CheckArgs) -> ExitStatus {
+    if args.inputs.is_empty() {
+        let (proj, entries) = match project::all_entries(&args.compile.output, "check") {
+            Ok(x) => x,
+            Err(status) => return status,
+        };
+        let mut worst = ExitStatus::Success;
+        for entry in entries {
+            let status = match args.compile.options_with(Some(proj), Some(entry)) {
+                Ok(opts) => check(&args, std::slice::from_ref(&entry.script), &opts),
+                Err(e) => usage_error(&e),
+            };
+            worst = match (worst, status) {
+                (ExitStatus::Error, _) | (_, ExitStatus::Error) => ExitStatus::Error,
+                (ExitStatus::Failure, _) | (_, ExitStatus::Failure) => ExitStatus::Failure,
+                _ => ExitStatus::Success,
+            };
+        }
+        return worst;
+    }
+    let opts = match args.compile.options_for(Some(&args.inputs[0])) {
+        Ok(o) => o,
+        Err(status) => return status,
+    };
+    check(&args, &args.inputs, &opts)
 }
 
-pub fn run(args: CheckArgs) -> ExitStatus {
-    let opts = match args.compile.options() {
-        Ok(o) => o,
-        Err(e) => return usage_error(&e),
-    };
+fn check(args: &CheckArgs, inputs: &[PathBuf], opts: &crate::Options) -> ExitStatus {
     let out = &args.compile.output;
     let is_yaml = |p: &PathBuf| {
         matches!(
@@ -34,14 +51,14 @@ pub fn run(args: CheckArgs) -> ExitStatus {
             Some("yaml") | Some("yml")
         )
     };
-    let yaml = args.inputs.iter().all(is_yaml);
-    if !yaml && args.inputs.len() != 1 {
+    let yaml = inputs.iter().all(is_yaml);
+    if !yaml && inputs.len() != 1 {
         return usage_error("check takes one script, or any number of .yaml/.yml files");
     }
     let result = if yaml {
-        crate::check_yaml_files(&args.inputs, &opts)
+        crate::check_yaml_files(inputs, opts)
     } else {
-        crate::compile_file(&args.inputs[0], &opts)
+        crate::compile_file(&inputs[0], opts)
     };
     let (sources, diags, failed) = match result {
         Ok(c) => (c.sources, c.warnings, false),
@@ -61,16 +78,11 @@ pub fn run(args: CheckArgs) -> ExitStatus {
     if matches!(out.format(), Format::Human) {
         eprint!("{}", render_summary(&diags.0));
     }
-    let denied = args.deny.is_some() && !diags.is_empty();
-    if failed || denied {
+    if failed {
         ExitStatus::Failure
     } else {
         if matches!(out.format(), Format::Human) {
-            let names: Vec<String> = args
-                .inputs
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect();
+            let names: Vec<String> = inputs.iter().map(|p| p.display().to_string()).collect();
             eprintln!("ok: {} has no problems", names.join(", "));
         }
         ExitStatus::Success

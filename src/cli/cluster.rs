@@ -23,11 +23,13 @@ pub struct ClusterArgs {
 }
 
 impl ClusterArgs {
+    /// The connection settings: the flags, else tekscript.toml's `[cluster]` defaults.
     pub fn connection(&self) -> Connection {
+        let (namespace, context) = super::project::cluster_defaults();
         Connection {
             kubeconfig: self.kubeconfig.clone(),
-            context: self.context.clone(),
-            namespace: self.namespace.clone(),
+            context: self.context.clone().or(context),
+            namespace: self.namespace.clone().or(namespace),
             request_timeout: Duration::from_secs(self.request_timeout.max(1)),
         }
     }

@@ -140,6 +140,7 @@ pub fn run(args: ImportArgs) -> ExitStatus {
     let mut diagnostics = Diagnostics::default();
     let mut warnings = Diagnostics::default();
     let mut inputs = Vec::new();
+    let mut gates = crate::validate::FeatureGates::default();
     for f in &files {
         let (display, text) = if let Some((display, text)) = &f.text {
             (display.clone(), text.clone())
@@ -164,6 +165,7 @@ pub fn run(args: ImportArgs) -> ExitStatus {
         match crate::import::parse_file(&sources, id) {
             Ok((bundle, _, w)) => {
                 warnings.extend(w);
+                gates = gates.union(&crate::validate::needed_gates(&bundle, &sources));
                 inputs.push(Input {
                     display,
                     out_name: f.out_name.clone(),
@@ -353,6 +355,35 @@ pub fn run(args: ImportArgs) -> ExitStatus {
                 }
                 eprintln!("wrote {}", t.display());
             }
+        }
+    }
+    // 6. the gates the objects need, where `build` and `check` find them
+    if gates != crate::validate::FeatureGates::default() {
+        let list = gates.to_list();
+        if args.out_dir.is_some() {
+            let path = match std::env::current_dir()
+                .ok()
+                .and_then(|d| crate::project::find(&d))
+            {
+                Some(p) => p,
+                None => PathBuf::from(crate::project::FILE_NAME),
+            };
+            match crate::project::require_gates(&path, &gates) {
+                Ok(Some(now)) => eprintln!(
+                    "wrote {}: feature-gates = \"{now}\" (the input needs `{list}`)",
+                    path.display()
+                ),
+                Ok(None) => {}
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitStatus::Error;
+                }
+            }
+        } else {
+            eprintln!(
+                "note: the input needs the feature gates `{list}`: build with `--feature-gates {list}`, or put `feature-gates = \"{list}\"` in {} (`import -o DIR` writes it there)",
+                crate::project::FILE_NAME
+            );
         }
     }
     if failed || rejected > 0 {

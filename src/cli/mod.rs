@@ -14,10 +14,14 @@ mod explain;
 mod graph;
 mod import;
 mod logs;
+mod project;
 mod run;
+mod shell;
 mod simulate;
+mod test;
 
 use crate::Options;
+use crate::diag::policy::Level;
 use crate::diag::render::Format;
 use crate::validate::FeatureGates;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -84,6 +88,12 @@ enum Command {
     Simulate(simulate::SimulateArgs),
     /// Draw a pipeline's task graph (Mermaid, Graphviz DOT or text)
     Graph(graph::GraphArgs),
+    /// Run the *.test.rhai unit tests of pipelines (exit 0 all passed, 1 any failed)
+    Test(test::TestArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell)
+    Completions(shell::CompletionsArgs),
+    /// Print the man page (roff) on stdout
+    Man(shell::ManArgs),
 }
 
 /// Inputs and output options shared by the commands that compile a script.
@@ -96,9 +106,17 @@ struct CompileArgs {
     #[arg(long = "values", value_name = "FILE")]
     values: Vec<PathBuf>,
     /// Tekton feature flags of the target cluster: stable|beta|alpha plus enable-param-enum,
-    /// enable-cel-in-whenexpression, enable-artifacts, enable-concise-resolver-syntax (comma-separated)
-    #[arg(long = "feature-gates", value_name = "LIST", default_value = "beta")]
-    feature_gates: String,
+    /// enable-cel-in-whenexpression, enable-artifacts, enable-concise-resolver-syntax (comma-separated;
+    /// default: tekscript.toml's `feature-gates`, else beta)
+    #[arg(long = "feature-gates", value_name = "LIST")]
+    feature_gates: Option<String>,
+    /// Hide the warnings with this code (repeatable; `warnings` for all)
+    #[arg(long = "allow", value_name = "CODE")]
+    allow: Vec<String>,
+    /// Turn the warnings with this code into errors (repeatable; `--deny warnings` for all); a code both
+    /// allowed and denied is denied, a code beats `warnings`
+    #[arg(long = "deny", value_name = "CODE")]
+    deny: Vec<String>,
     #[command(flatten)]
     output: OutputArgs,
 }
@@ -136,6 +154,17 @@ impl OutputArgs {
         }
     }
 
+    /// Colour for a report on stdout (`auto`: when stdout is a terminal and `NO_COLOR` is unset).
+    fn color_stdout(&self) -> bool {
+        match self.color {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => {
+                std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
+            }
+        }
+    }
+
     fn color(&self) -> bool {
         match self.color {
             Color::Always => true,
@@ -148,20 +177,61 @@ impl OutputArgs {
 }
 
 impl CompileArgs {
-    /// Resolves inputs into compile options; errors are usage errors (exit 2).
-    fn options(&self) -> Result<Options, String> {
+    /// Resolves inputs into compile options; errors are usage errors (exit 2). The project file's
+    /// settings come first, then the entry's values and `set`, then the command line's.
+    fn options_with(
+        &self,
+        project: Option<&crate::project::Project>,
+        entry: Option<&crate::project::Entry>,
+    ) -> Result<Options, String> {
         let mut opts = Options::default();
-        for f in &self.values {
+        let entry_values = entry.map(|e| e.values.as_slice()).unwrap_or_default();
+        for f in entry_values.iter().chain(&self.values) {
             let text = std::fs::read_to_string(f)
                 .map_err(|e| format!("cannot read values file {}: {e}", f.display()))?;
             opts.merge_values_yaml(&text)
                 .map_err(|e| format!("values file {}: {e}", f.display()))?;
         }
+        for s in entry.map(|e| e.set.as_slice()).unwrap_or_default() {
+            opts.set(s)?;
+        }
         for s in &self.set {
             opts.set(s)?;
         }
-        opts.settings.gates = FeatureGates::parse(&self.feature_gates)?;
+        let gates = self
+            .feature_gates
+            .as_deref()
+            .or(project.and_then(|p| p.feature_gates.as_deref()))
+            .unwrap_or("beta");
+        opts.settings.gates = FeatureGates::parse(gates)?;
+        let file = crate::project::FILE_NAME;
+        let mut layers: Vec<(&[String], Level, String)> = Vec::new();
+        if let Some(p) = project {
+            layers.push((&p.allow, Level::Allow, format!("`allow` in {file}")));
+            layers.push((&p.deny, Level::Deny, format!("`deny` in {file}")));
+        }
+        layers.push((&self.allow, Level::Allow, "`--allow CODE`".into()));
+        layers.push((&self.deny, Level::Deny, "`--deny CODE`".into()));
+        for (codes, level, origin) in layers {
+            for code in codes {
+                let origin = origin.replace("CODE", code);
+                opts.policy
+                    .set(code, level, origin.clone())
+                    .map_err(|e| format!("{}: {e}", origin.trim_matches('`')))?;
+            }
+        }
         Ok(opts)
+    }
+
+    /// The options for `script`: the project file's settings (and the entry's, when the script is one
+    /// of its entries) under the command line's. A broken project file is reported here.
+    fn options_for(&self, script: Option<&std::path::Path>) -> Result<Options, ExitStatus> {
+        let project = project::current(&self.output)?;
+        let entry = project
+            .zip(script)
+            .and_then(|(p, s)| project::entry_for(p, s));
+        self.options_with(project, entry)
+            .map_err(|e| usage_error(&e))
     }
 }
 
@@ -195,6 +265,9 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Cancel(a) => cancel::run(a),
         Command::Simulate(a) => simulate::run(a),
         Command::Graph(a) => graph::run(a),
+        Command::Test(a) => test::run_tests(a),
+        Command::Completions(a) => shell::completions(a),
+        Command::Man(a) => shell::man(a),
     }
 }
 
@@ -217,10 +290,19 @@ fn compile_reporting(
     args: &CompileArgs,
     script: &std::path::Path,
 ) -> Result<crate::Compilation, ExitStatus> {
+    let opts = args.options_for(Some(script))?;
+    compile_with(args, script, &opts)
+}
+
+/// [`compile_reporting`] with resolved options.
+fn compile_with(
+    args: &CompileArgs,
+    script: &std::path::Path,
+    opts: &Options,
+) -> Result<crate::Compilation, ExitStatus> {
     use crate::diag::render::{render, render_summary};
-    let opts = args.options().map_err(|e| usage_error(&e))?;
     let out = &args.output;
-    match crate::compile_file(script, &opts) {
+    match crate::compile_file(script, opts) {
         Ok(c) => {
             if !c.warnings.is_empty() {
                 eprint!(

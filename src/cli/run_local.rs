@@ -178,9 +178,9 @@ pub(super) fn run(args: RunArgs) -> ExitStatus {
                 return super::super::usage_error(&e);
             }
         }
-        let opts = match args.compile.options() {
+        let opts = match args.compile.options_for(Some(&args.script)) {
             Ok(o) => o,
-            Err(e) => return super::super::usage_error(&e),
+            Err(status) => return status,
         };
         match crate::check_yaml_files(&files, &opts) {
             Ok(c) => {

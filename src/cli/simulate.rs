@@ -157,7 +157,7 @@ fn declared_type(input: &crate::exec::RunInput, task: &str, result: &str) -> Par
     let pt = input.spec.all_tasks().find(|t| t.name == task);
     let spec = pt.and_then(|pt| {
         pt.task_spec.as_ref().map(|s| s.to_task_spec()).or_else(|| {
-            let n = pt.task_ref.as_ref()?.name.as_ref()?;
+            let n = pt.task_ref.as_ref()?.local_name()?;
             input.tasks.get(n).cloned()
         })
     });
@@ -172,6 +172,7 @@ fn declared_type(input: &crate::exec::RunInput, task: &str, result: &str) -> Par
 
 fn show(v: &ParamValue) -> String {
     match v {
+        ParamValue::String(s) if s.is_empty() => "\"\"".into(),
         ParamValue::String(s) => s.clone(),
         other => serde_json::to_string(other).expect("values serialize"),
     }

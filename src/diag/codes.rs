@@ -10,7 +10,9 @@
 //! | `E4xx` | feature gates — `validate/` |
 //! | `W5xx` | warnings (lints) — `validate/` |
 //! | `E6xx` | build output (`-o DIR`, `--check`) |
+//! | `E7xx` | the project file, `tekscript.toml` — `project` |
 //! | `E9xx` | YAML input |
+//! | `T0xx` | `tekscript test` — `testing/` |
 
 pub struct CodeInfo {
     pub code: &'static str,
@@ -139,6 +141,26 @@ tekscript would write is already there and was not written by tekscript (it has 
 tekscript` header). Move the file away or choose another directory.\n",
     },
     CodeInfo {
+        code: "E701",
+        title: "invalid project file",
+        explanation: "`tekscript.toml` is not valid TOML, a value has the wrong type, or a value is not one tekscript knows (a feature gate, a diagnostic code in `allow`/`deny`, a glob, a `set` value that is not a string, number or boolean). The caret points at the value.\n\nWrong:\n\n    allow = \"W503\"\n    feature-gates = \"beta,fast\"\n\nFixed:\n\n    allow = [\"W503\"]\n    feature-gates = \"beta,enable-param-enum\"\n",
+    },
+    CodeInfo {
+        code: "E702",
+        title: "unknown key in the project file",
+        explanation: "`tekscript.toml` has a key tekscript does not know; it is refused rather than ignored, so a typo cannot silently drop a setting. Keys are kebab-case: top level `feature-gates`, `allow`, `deny`, `[cluster]` (`namespace`, `context`) and `[[entry]]` (`script`, `out-dir`, `values`, `set`).\n\nWrong:\n\n    [[entry]]\n    script = \"ci.rhai\"\n    out_dir = \"deploy\"\n\nFixed:\n\n    [[entry]]\n    script = \"ci.rhai\"\n    out-dir = \"deploy\"\n",
+    },
+    CodeInfo {
+        code: "E703",
+        title: "an entry of the project file matches no script",
+        explanation: "The `script` glob of an `[[entry]]` in `tekscript.toml` matches no file. Paths are relative to the directory of `tekscript.toml`.\n\nWrong:\n\n    [[entry]]\n    script = \"pipeline/*.rhai\"   # the directory is `pipelines`\n\nFixed:\n\n    [[entry]]\n    script = \"pipelines/*.rhai\"\n",
+    },
+    CodeInfo {
+        code: "E704",
+        title: "two builds would write one output directory",
+        explanation: "Each build owns its output directory (it removes the files it wrote before and no longer writes), so two scripts cannot share one. An entry whose glob matches several scripts needs `{name}` in its `out-dir`; two entries need different directories.\n\nWrong:\n\n    [[entry]]\n    script = \"pipelines/*.rhai\"\n    out-dir = \"deploy\"\n\nFixed:\n\n    [[entry]]\n    script = \"pipelines/*.rhai\"\n    out-dir = \"deploy/{name}\"\n",
+    },
+    CodeInfo {
         code: "E901",
         title: "invalid YAML",
         explanation: "`tekscript check FILE.yaml` could not parse the file as YAML. The caret points at the \
@@ -155,7 +177,9 @@ tekscript's own model) do not. `tekscript check` accepts it and warns.\n\nWrong:
 
 /// Every registered code.
 pub fn all() -> impl Iterator<Item = &'static CodeInfo> {
-    CORE.iter().chain(crate::validate::codes())
+    CORE.iter()
+        .chain(crate::validate::codes())
+        .chain(crate::testing::codes::CODES)
 }
 
 pub fn lookup(code: &str) -> Option<&'static CodeInfo> {

@@ -3,6 +3,7 @@
 //! modules) the call trace back to the user's script. One renderer ([`render`]) prints them.
 
 pub mod codes;
+pub mod policy;
 pub mod render;
 pub mod suggest;
 
@@ -43,6 +44,16 @@ pub struct Diagnostic {
     pub trace: Vec<Frame>,
     /// The field path inside the object (`Pipeline/ci: spec.tasks[1].params[0]`), when known.
     pub path: Option<String>,
+    /// Further diagnostics folded into this one by [`group`] (same code, severity, message and place).
+    pub more: Option<More>,
+}
+
+/// What [`group`] folded into a diagnostic: how many more, and their field paths with the indices that
+/// differ replaced by `*` (`Pipeline/big: spec.tasks[*].taskSpec.steps[0].image`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct More {
+    pub count: usize,
+    pub path: Option<String>,
 }
 
 impl Diagnostic {
@@ -70,6 +81,7 @@ impl Diagnostic {
             notes: Vec::new(),
             trace: Vec::new(),
             path: None,
+            more: None,
         }
     }
 
@@ -162,10 +174,160 @@ impl Diagnostics {
     }
 }
 
+/// Folds diagnostics with the same severity, code, message, place (primary span) and call trace into the first
+/// of them, which then says how many more there were ([`Diagnostic::more`]). A loop that adds 1000
+/// tasks with the same unpinned image reports it once. Diagnostics without a span are never folded.
+/// The order of the first occurrences is kept.
+pub fn group(diags: &[Diagnostic]) -> Vec<Diagnostic> {
+    use std::collections::HashMap;
+    type Key<'a> = (
+        Severity,
+        &'static str,
+        &'a str,
+        crate::source::Span,
+        Vec<crate::source::Span>,
+    );
+    let mut out: Vec<Diagnostic> = Vec::new();
+    let mut paths: Vec<Vec<String>> = Vec::new();
+    let mut index: HashMap<Key<'_>, usize> = HashMap::new();
+    for d in diags {
+        let Some(span) = d.span else {
+            out.push(d.clone());
+            paths.push(Vec::new());
+            continue;
+        };
+        let key = (
+            d.severity,
+            d.code,
+            d.message.as_str(),
+            span,
+            d.trace.iter().map(|f| f.span).collect(),
+        );
+        match index.get(&key) {
+            Some(&i) => {
+                let more = out[i].more.get_or_insert(More {
+                    count: 0,
+                    path: None,
+                });
+                more.count += 1;
+                if let Some(p) = &d.path {
+                    paths[i].push(p.clone());
+                }
+            }
+            None => {
+                index.insert(key, out.len());
+                paths.push(d.path.iter().cloned().collect());
+                out.push(d.clone());
+            }
+        }
+    }
+    for (d, ps) in out.iter_mut().zip(paths) {
+        if let Some(more) = &mut d.more {
+            more.path = path_pattern(&ps);
+        }
+    }
+    out
+}
+
+/// The common shape of field paths: bracketed indices that differ become `*`. `None` when the paths
+/// differ in anything but indices (or there are none).
+fn path_pattern(paths: &[String]) -> Option<String> {
+    fn split(p: &str) -> Vec<&str> {
+        // alternating text and bracket contents: "a[1].b[2]" -> ["a[", "1", "].b[", "2", "]"]
+        let mut parts = Vec::new();
+        let mut rest = p;
+        while let Some(open) = rest.find('[') {
+            let Some(close) = rest[open..].find(']') else {
+                break;
+            };
+            parts.push(&rest[..=open]);
+            parts.push(&rest[open + 1..open + close]);
+            rest = &rest[open + close..];
+        }
+        parts.push(rest);
+        parts
+    }
+    let first = split(paths.first()?);
+    let mut pattern: Vec<String> = first.iter().map(|s| s.to_string()).collect();
+    for p in &paths[1..] {
+        let parts = split(p);
+        if parts.len() != first.len() {
+            return None;
+        }
+        for (i, part) in parts.iter().enumerate() {
+            if pattern[i] == *part {
+                continue;
+            }
+            // odd positions are bracket contents
+            if i % 2 == 1 {
+                pattern[i] = "*".to_string();
+            } else {
+                return None;
+            }
+        }
+    }
+    Some(pattern.concat())
+}
+
 impl IntoIterator for Diagnostics {
     type Item = Diagnostic;
     type IntoIter = std::vec::IntoIter<Diagnostic>;
     fn into_iter(self) -> Self::IntoIter {
         self.0.into_iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::{FileId, Span};
+
+    fn w(start: usize, path: &str) -> Diagnostic {
+        Diagnostic::warning("W503", "image `alpine` has no tag")
+            .at(Some(Span::new(FileId(0), start, start + 6)))
+            .path(path)
+    }
+
+    #[test]
+    fn group_folds_the_same_place_and_generalises_the_indices() {
+        let mut ds: Vec<Diagnostic> = (0..1000)
+            .map(|i| {
+                w(
+                    10,
+                    &format!("Pipeline/big: spec.tasks[{i}].taskSpec.steps[0].image"),
+                )
+            })
+            .collect();
+        ds.insert(1, w(20, "Task/x: spec.steps[0].image"));
+        ds.push(Diagnostic::warning("W503", "no span"));
+        ds.push(Diagnostic::warning("W503", "no span"));
+        let g = group(&ds);
+        assert_eq!(g.len(), 4);
+        assert_eq!(
+            g[0].more,
+            Some(More {
+                count: 999,
+                path: Some("Pipeline/big: spec.tasks[*].taskSpec.steps[0].image".into())
+            })
+        );
+        assert_eq!(g[1].more, None);
+        assert_eq!(g[2].more, None);
+        assert_eq!(g[3].more, None);
+    }
+
+    #[test]
+    fn paths_that_differ_in_names_have_no_pattern() {
+        let g = group(&[
+            w(1, "Task/a: spec.steps[0].image"),
+            w(1, "Task/b: spec.steps[1].image"),
+        ]);
+        assert_eq!(g.len(), 1);
+        assert_eq!(
+            g[0].more,
+            Some(More {
+                count: 1,
+                path: None
+            })
+        );
     }
 }

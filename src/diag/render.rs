@@ -31,9 +31,13 @@ pub enum Format {
 
 /// Renders `diags` in order. Every diagnostic ends with a newline; in the human format each report is
 /// followed by an empty line (as rustc does). `color` only affects [`Format::Human`].
+///
+/// Diagnostics with the same code, severity, message and place are shown once ([`super::group`]): the human form
+/// ends with `note: and 999 more like this (in Pipeline/big at spec.tasks[*].…)`, the short form with
+/// `(and 999 more like this)`, the JSON form has `more` and `more_path`.
 pub fn render(diags: &[Diagnostic], sources: &SourceMap, format: Format, color: bool) -> String {
     let mut out = String::new();
-    for d in diags {
+    for d in &super::group(diags) {
         match format {
             Format::Human => {
                 out.push_str(&render_human(d, sources, color));
@@ -95,7 +99,11 @@ fn severity_name(s: Severity) -> &'static str {
 /// folded into spaces so the line stays one line.
 fn render_short(d: &Diagnostic, sources: &SourceMap) -> String {
     let message = one_line(&d.message);
-    let head = format!("{}[{}]: {message}", severity_name(d.severity), d.code);
+    let more = match &d.more {
+        Some(m) => format!(" (and {} more like this)", m.count),
+        None => String::new(),
+    };
+    let head = format!("{}[{}]: {message}{more}", severity_name(d.severity), d.code);
     match d.span {
         Some(span) => format!("{}: {head}", sources.location(span)),
         None => head,
@@ -205,6 +213,14 @@ fn path_note(path: &str) -> String {
     }
 }
 
+/// `and 999 more like this (in Pipeline/big at spec.tasks[*].image)`.
+fn more_note(m: &super::More) -> String {
+    match &m.path {
+        Some(p) => format!("and {} more like this ({})", m.count, path_note(p)),
+        None => format!("and {} more like this", m.count),
+    }
+}
+
 fn render_human(d: &Diagnostic, sources: &SourceMap, color: bool) -> String {
     let level = match d.severity {
         Severity::Error => Level::ERROR,
@@ -245,7 +261,14 @@ fn render_human(d: &Diagnostic, sources: &SourceMap, color: bool) -> String {
         group = group.element(Level::NOTE.message(label.as_str()));
     }
     let path = d.path.as_deref().map(path_note);
-    for note in d.notes.iter().map(String::as_str).chain(path.as_deref()) {
+    let more = d.more.as_ref().map(more_note);
+    for note in d
+        .notes
+        .iter()
+        .map(String::as_str)
+        .chain(path.as_deref())
+        .chain(more.as_deref())
+    {
         group = group.element(Level::NOTE.message(note));
     }
     for help in &d.help {
@@ -280,6 +303,10 @@ pub struct JsonDiagnostic {
     pub trace: Vec<JsonFrame>,
     /// Secondary spans with their labels.
     pub secondary: Vec<JsonLabel>,
+    /// How many more diagnostics with the same code, severity, message and place were folded into this one.
+    pub more: usize,
+    /// Their field paths, indices that differ replaced by `*` (null when they differ otherwise, or none).
+    pub more_path: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -353,6 +380,8 @@ impl JsonDiagnostic {
                     }
                 })
                 .collect(),
+            more: d.more.as_ref().map_or(0, |m| m.count),
+            more_path: d.more.as_ref().and_then(|m| m.path.clone()),
         }
     }
 }
@@ -583,7 +612,9 @@ fn check_url(url) {
                     "notes",
                     "path",
                     "trace",
-                    "secondary"
+                    "secondary",
+                    "more",
+                    "more_path"
                 ]
             );
         }

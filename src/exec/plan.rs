@@ -238,20 +238,18 @@ fn embed_tasks(pipeline_spec: &mut Value, tasks: &[&Value]) {
         };
         for pt in items {
             let Some(r) = pt.get("taskRef") else { continue };
-            let local = r.get("resolver").is_none()
-                && r.get("params").is_none()
-                && r.get("apiVersion").is_none()
-                && r.get("kind").and_then(Value::as_str).unwrap_or("Task") == "Task";
-            let name = r.get("name").and_then(Value::as_str).unwrap_or_default();
+            let Ok(r) = serde_json::from_value::<crate::model::TaskRef>(r.clone()) else {
+                continue;
+            };
+            let Some(name) = r.local_name().filter(|_| r.params.is_empty()) else {
+                continue;
+            };
             let Some(task) = tasks
                 .iter()
                 .find(|t| t["metadata"]["name"].as_str() == Some(name))
             else {
                 continue;
             };
-            if !local {
-                continue;
-            }
             if let Some(obj) = pt.as_object_mut() {
                 // keep the key order: taskSpec where taskRef was
                 let mut out = Map::new();

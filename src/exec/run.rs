@@ -100,6 +100,8 @@ pub struct RunInput {
 pub type AttemptId = usize;
 
 /// Something the caller must do.
+// Actions are few and handed over at once; boxing `Start` would only add an allocation per task.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     /// Start a TaskRun (or retry it).
@@ -163,10 +165,11 @@ impl Outcome {
         }
     }
 
+    /// A step failed (`StepFailed`, `pkg/pod/status.go` getFailureReason for a non-OOM step failure).
     pub fn failed(message: impl Into<String>) -> Outcome {
         Outcome {
             ended: Ended::Failed,
-            reason: "Failed".into(),
+            reason: "StepFailed".into(),
             message: message.into(),
             results: BTreeMap::new(),
             unknown_results: BTreeSet::new(),
@@ -231,6 +234,8 @@ struct Child {
     by_timeout: bool,
     started_at: Option<Duration>,
     ended_at: Option<Duration>,
+    /// The attempt id once started.
+    id: Option<AttemptId>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -481,20 +486,17 @@ impl Execution {
             return TaskSource::Other("a pipeline in a pipeline".into());
         }
         match &pt.task_ref {
-            Some(r) if r.is_custom() => TaskSource::Other(format!(
-                "custom task {}",
-                r.kind.clone().unwrap_or_default()
-            )),
-            Some(r) if r.resolver.is_some() => {
-                TaskSource::Remote(r.resolver.clone().unwrap_or_default())
-            }
-            Some(r) => {
-                let name = r.name.clone().unwrap_or_default();
-                match self.input.tasks.get(&name) {
+            Some(r) => match r.local_name() {
+                Some(name) => match self.input.tasks.get(name) {
                     Some(s) => TaskSource::Spec(s.clone()),
-                    None => TaskSource::Missing(name),
-                }
-            }
+                    None => TaskSource::Missing(name.to_string()),
+                },
+                None if r.is_custom() => TaskSource::Other(format!(
+                    "custom task {}",
+                    r.kind.clone().unwrap_or_default()
+                )),
+                None => TaskSource::Remote(r.resolver.clone().unwrap_or_default()),
+            },
             None => TaskSource::Other("no task".into()),
         }
     }
@@ -851,12 +853,15 @@ impl Execution {
             Some(w) => w.into_iter().flatten().collect(),
             None => return actions,
         };
-        // DAG tasks, parents before children
+        // DAG tasks, parents before children; `IsStopping` only changes here when a task fails
+        // validation, so it is computed once (keeps a pass linear in the number of tasks)
+        let mut stopping = self.is_stopping();
         for &i in &order {
             if self.tasks[i].decision != Decision::Open {
                 continue;
             }
-            if let Some(d) = self.dag_decision(i) {
+            if let Some(d) = self.dag_decision(i, stopping) {
+                stopping |= matches!(d, Decision::Invalid(_));
                 self.schedule_or_skip(i, d, &mut actions);
             }
         }
@@ -916,6 +921,7 @@ impl Execution {
                         by_timeout: false,
                         started_at: None,
                         ended_at: None,
+                        id: None,
                     })
                     .collect();
                 self.decide(i, Decision::Scheduled);
@@ -929,11 +935,13 @@ impl Execution {
     }
 
     fn start_child(&mut self, i: usize, c: usize) -> Start {
-        let id = match self.attempts.iter().position(|&(t, k)| t == i && k == c) {
+        let id = match self.tasks[i].children[c].id {
             Some(id) => id,
             None => {
                 self.attempts.push((i, c));
-                self.attempts.len() - 1
+                let id = self.attempts.len() - 1;
+                self.tasks[i].children[c].id = Some(id);
+                id
             }
         };
         let now = self.now;
@@ -975,8 +983,8 @@ impl Execution {
     }
 
     /// `skip()` for a DAG task that is not scheduled yet; `Some(Scheduled)` to start it, `None` to wait.
-    fn dag_decision(&self, i: usize) -> Option<Decision> {
-        if self.is_stopping() {
+    fn dag_decision(&self, i: usize, stopping: bool) -> Option<Decision> {
+        if stopping {
             return Some(Decision::Skipped(skip::STOPPING));
         }
         match self.cancelled {
@@ -1368,7 +1376,11 @@ impl Execution {
                     .collect::<Vec<_>>()
                     .join("; ");
                 if errs.len() > 1024 {
-                    errs.truncate(errs.floor_char_boundary(1024));
+                    let mut cut = 1024;
+                    while !errs.is_char_boundary(cut) {
+                        cut -= 1;
+                    }
+                    errs.truncate(cut);
                     errs.push_str("...");
                 }
                 message.push_str(&format!(" ({errs})"));

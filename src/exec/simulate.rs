@@ -154,7 +154,7 @@ pub fn simulate(input: RunInput, stated: &Stated) -> Report {
         if exec.is_finished() {
             break;
         }
-        pending.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        pending.sort_by_key(|p| (p.0, p.1));
         let next_end = pending.first().map(|p| p.0);
         let next = match (next_end, exec.deadline()) {
             (Some(e), Some(d)) => e.min(d),

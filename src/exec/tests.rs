@@ -137,7 +137,7 @@ finally:
     assert_eq!(
         outcomes(&r),
         vec![
-            ("a".into(), "failed", "Failed".into()),
+            ("a".into(), "failed", "StepFailed".into()),
             ("b".into(), "succeeded", "Succeeded".into()),
             ("c".into(), "skipped", skip::STOPPING.into()),
             ("notify".into(), "succeeded", "Succeeded".into()),
@@ -146,7 +146,7 @@ finally:
     let n = task(&r, "notify");
     assert_eq!(n.params[0].value, ParamValue::from("Failed"));
     assert_eq!(n.params[1].value, ParamValue::from("Failed"));
-    assert_eq!(n.params[2].value, ParamValue::from("Failed"));
+    assert_eq!(n.params[2].value, ParamValue::from("StepFailed"));
     assert_eq!((r.status.as_str(), r.reason.as_str()), ("False", "Failed"));
     assert_eq!(
         r.message,
@@ -216,7 +216,7 @@ tasks:
     taskRef: {name: t}
     params:
       - {name: all, value: "$(tasks.m.results.r[*])"}
-      - {name: n, value: "$(tasks.m.matrix.length)"}
+      - {name: count, value: "$(tasks.m.matrix.length)"}
 "#,
         ),
         &st,

@@ -2562,11 +2562,7 @@ fn sorted_unique_set(names: &[String]) -> bool {
 
 /// A `taskRef` to a Task by name in the same namespace.
 fn plain_task_ref(r: &TaskRef) -> bool {
-    r.name.is_some()
-        && r.resolver.is_none()
-        && r.api_version.is_none()
-        && r.params.is_empty()
-        && matches!(r.kind.as_deref(), None | Some("Task"))
+    r.local_name().is_some() && r.params.is_empty()
 }
 
 fn plain_pipeline_ref(r: &model::PipelineRef) -> bool {

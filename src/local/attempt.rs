@@ -1000,36 +1000,35 @@ impl<'a> Attempt<'a> {
         let c = &step.container;
         let label = c.name.strip_prefix("step-").unwrap_or(&c.name).to_string();
         let _ = i;
-        let (mut cmd, proc_of): (Command, ProcOf) =
-            match self.shared.runtime.engine() {
-                Some(engine) => {
-                    // working directories under /workspace exist before the step (workingdir_init.go)
-                    if let Some(wd) = taskrun::working_dir(c, &self.paths)
-                        && (wd == "/workspace" || wd.starts_with("/workspace/"))
-                        && let Some(h) = self.host_path(&wd)
-                    {
-                        let _ = mkdir(&h);
-                    }
-                    let name = self.container_name(&c.name);
-                    let args = self.engine_args(
-                        engine,
-                        c,
-                        &name,
-                        image.unwrap_or_default(),
-                        env,
-                        mounts,
-                        network,
-                        false,
-                    );
-                    let mut cmd = Command::new(engine.bin());
-                    cmd.args(&args).stdin(Stdio::null()).process_group(0);
-                    (cmd, Box::new(move |_| Proc::Container(name.clone())))
+        let (mut cmd, proc_of): (Command, ProcOf) = match self.shared.runtime.engine() {
+            Some(engine) => {
+                // working directories under /workspace exist before the step (workingdir_init.go)
+                if let Some(wd) = taskrun::working_dir(c, &self.paths)
+                    && (wd == "/workspace" || wd.starts_with("/workspace/"))
+                    && let Some(h) = self.host_path(&wd)
+                {
+                    let _ = mkdir(&h);
                 }
-                None => match self.host_command(c, env) {
-                    Ok(cmd) => (cmd, Box::new(|ch: &Child| Proc::Host(ch.id() as i32))),
-                    Err(e) => return StepEnd::Start(e),
-                },
-            };
+                let name = self.container_name(&c.name);
+                let args = self.engine_args(
+                    engine,
+                    c,
+                    &name,
+                    image.unwrap_or_default(),
+                    env,
+                    mounts,
+                    network,
+                    false,
+                );
+                let mut cmd = Command::new(engine.bin());
+                cmd.args(&args).stdin(Stdio::null()).process_group(0);
+                (cmd, Box::new(move |_| Proc::Container(name.clone())))
+            }
+            None => match self.host_command(c, env) {
+                Ok(cmd) => (cmd, Box::new(|ch: &Child| Proc::Host(ch.id() as i32))),
+                Err(e) => return StepEnd::Start(e),
+            },
+        };
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = match cmd.spawn() {
             Ok(ch) => ch,

@@ -147,6 +147,16 @@ impl TaskRef {
     pub fn is_custom(&self) -> bool {
         self.api_version.is_some() || matches!(self.kind.as_deref(), Some(k) if k != "Task")
     }
+
+    /// The name of the Task this refers to in the run's own namespace — a plain `taskRef: {name}` (kind
+    /// `Task`, no resolver, no `apiVersion`) — else `None` (resolver and custom task references). The one
+    /// definition of "local" for validation, run planning, execution and import.
+    pub fn local_name(&self) -> Option<&str> {
+        if self.resolver.is_some() || self.is_custom() {
+            return None;
+        }
+        self.name.as_deref()
+    }
 }
 
 /// A reference to a Pipeline (by name, or through a resolver).

@@ -12,6 +12,7 @@ pub mod api;
 mod convert;
 mod handles;
 pub mod stdlib;
+pub mod testing;
 
 use crate::bundle::Bundle;
 use crate::diag::{Diagnostic, Diagnostics, Frame};

@@ -13,6 +13,7 @@ pub static MODULES: &[(&str, &str)] = &[
     ("kaniko", include_str!("../../stdlib/kaniko.rhai")),
     ("node", include_str!("../../stdlib/node.rhai")),
     ("notify", include_str!("../../stdlib/notify.rhai")),
+    ("pac", include_str!("../../stdlib/pac.rhai")),
     ("shell", include_str!("../../stdlib/shell.rhai")),
 ];
 

@@ -120,6 +120,78 @@ impl FeatureGates {
     }
 }
 
+#[cfg(test)]
+mod gate_tests {
+    use super::*;
+
+    #[test]
+    fn gates_print_as_they_parse_and_unite() {
+        for s in [
+            "beta",
+            "alpha,enable-param-enum",
+            "stable,enable-artifacts,enable-concise-resolver-syntax",
+        ] {
+            assert_eq!(FeatureGates::parse(s).unwrap().to_list(), s);
+        }
+        let a = FeatureGates::parse("alpha").unwrap();
+        let b = FeatureGates::parse("stable,enable-cel-in-whenexpression").unwrap();
+        assert_eq!(a.union(&b).to_list(), "alpha,enable-cel-in-whenexpression");
+    }
+}
+
+impl FeatureGates {
+    /// The `--feature-gates` text for these gates (`alpha,enable-param-enum`); parses back to them.
+    pub fn to_list(&self) -> String {
+        let mut items = vec![self.api_fields.as_str()];
+        for (on, name) in [
+            (self.enable_param_enum, "enable-param-enum"),
+            (self.enable_cel_in_when, "enable-cel-in-whenexpression"),
+            (self.enable_artifacts, "enable-artifacts"),
+            (
+                self.enable_concise_resolver_syntax,
+                "enable-concise-resolver-syntax",
+            ),
+        ] {
+            if on {
+                items.push(name);
+            }
+        }
+        items.join(",")
+    }
+
+    /// Both sets of gates at once: the higher API level, every flag either has.
+    pub fn union(&self, other: &FeatureGates) -> FeatureGates {
+        FeatureGates {
+            api_fields: self.api_fields.max(other.api_fields),
+            enable_param_enum: self.enable_param_enum || other.enable_param_enum,
+            enable_cel_in_when: self.enable_cel_in_when || other.enable_cel_in_when,
+            enable_artifacts: self.enable_artifacts || other.enable_artifacts,
+            enable_concise_resolver_syntax: self.enable_concise_resolver_syntax
+                || other.enable_concise_resolver_syntax,
+        }
+    }
+}
+
+/// The feature gates `bundle` needs beyond Tekton's defaults (`beta`, no per-feature flag), read off
+/// the gate checks (E402–E406) of a validation with the defaults.
+pub fn needed_gates(bundle: &Bundle, sources: &SourceMap) -> FeatureGates {
+    let diags = match check(bundle.clone(), sources, &Settings::default()) {
+        Ok((_, d)) | Err(d) => d,
+    };
+    let mut g = FeatureGates::default();
+    for d in diags.iter() {
+        match d.code {
+            "E402" => g.api_fields = Stability::Alpha,
+            "E403" => g.enable_param_enum = true,
+            "E404" => g.enable_cel_in_when = true,
+            "E405" => g.enable_artifacts = true,
+            "E406" => g.enable_concise_resolver_syntax = true,
+            _ => {}
+        }
+    }
+    g
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Settings {
     pub gates: FeatureGates,

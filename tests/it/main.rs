@@ -1,5 +1,6 @@
 //! The one integration-test binary: a module per area.
 
+mod agreement;
 mod cluster_apply;
 mod cluster_env;
 mod cluster_import;
@@ -12,7 +13,10 @@ mod import;
 mod local_run;
 mod openapi;
 mod refs;
+mod repo;
 mod robustness;
+mod simulate;
 mod stdlib;
 mod structure;
 mod support;
+mod testing;

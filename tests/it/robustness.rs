@@ -60,7 +60,7 @@ fn mutated_examples_never_panic() {
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "rhai"))
+        .filter(|p| p.extension().is_some_and(|e| e == "rhai") && !super::examples::is_test_file(p))
         .collect();
     files.sort();
     let mut rng = Lcg(0x7e45c819);

@@ -253,6 +253,46 @@ emit(p);
 /// Every module rejects an unknown option key with the allowed keys in the message, and suggests the
 /// nearest key.
 #[test]
+fn pac() {
+    let yaml = build(
+        "pac.rhai",
+        r##"import "pac" as pac;
+let t = task("t").step("s", "alpine:3.20", "#!/bin/sh\necho $(params.revision)");
+t.param("revision");
+emit(t.run(#{
+    name: "t-on-pr",
+    annotations: pac::annotations(#{
+        on_event: "pull_request",
+        on_target_branch: ["main", "release-*"],
+        on_comment: "^/retest",
+        max_keep_runs: 2,
+        tasks: ["git-clone", ".tekton/tasks/lint.yaml"],
+    }),
+    params: #{ revision: pac::variable("revision") },
+}));
+"##,
+    );
+    insta::assert_snapshot!(yaml);
+    for (opts, msg) in [
+        (
+            "#{ on_events: \"push\" }",
+            "pac::annotations: unknown option `on_events`",
+        ),
+        (
+            "#{ max_keep_runs: \"5\" }",
+            "`max_keep_runs` must be a positive number",
+        ),
+        ("#{ on_event: 5 }", "expected a string or a list of strings"),
+    ] {
+        let (code, message) = error(&format!(
+            "import \"pac\" as pac;\nlet a = pac::annotations({opts});\nemit(task(\"t\").step(\"s\", \"alpine:3.20\", \"#!/bin/sh\"));\n"
+        ));
+        assert_eq!(code, "E006");
+        assert!(message.contains(msg), "{message}");
+    }
+}
+
+#[test]
 fn unknown_options_are_errors() {
     let cases = [
         (

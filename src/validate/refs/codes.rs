@@ -62,7 +62,7 @@ Forms: `$(params.p)`, `$(params.p[N])`, `$(params.p[*])`, `$(params.obj.key)`, \
 `$(context.task.name|retry-count)`, `$(context.pipelineRun.name|namespace|uid)`, `$(context.pipeline.name)`, \
 `$(context.pipelineTask.retries)`.\n\n\
 Wrong:\n\n    task(\"t\").param(\"cfg\", #{ properties: [\"url\"] })\n        .step(\"s\", \"alpine:3.20\", \"echo $(params.cfg.url.host)\")\n\n\
-Fixed:\n\n    task(\"t\").param(\"cfg\", #{ properties: [\"url\"] })\n        .step(\"s\", \"alpine:3.20\", \"echo $(params.cfg.url)\")\n",
+Fixed:\n\n    task(\"t\").param(\"cfg\", #{ properties: [\"url\"] })\n        .step(\"s\", \"alpine:3.20\", \"echo $(params.cfg.url)\")\n\nSeverity: error: Tekton's webhook rejects the Task or Pipeline (`pkg/apis/pipeline/v1/task_validation.go`: `ValidateNameFormat`, `validateTaskContextVariables`).\n",
     },
     CodeInfo {
         code: "E202",
@@ -71,7 +71,7 @@ Fixed:\n\n    task(\"t\").param(\"cfg\", #{ properties: [\"url\"] })\n        .s
 pipeline) itself, or, for a task embedded in a pipeline, by the pipeline task or the pipeline (params \
 propagate into embedded specs). Tekton rejects it with `non-existent variable`.\n\n\
 Wrong:\n\n    task(\"t\").param(\"image\").step(\"s\", \"alpine:3.20\", \"echo $(params.imgae)\")\n\n\
-Fixed:\n\n    task(\"t\").param(\"image\").step(\"s\", \"alpine:3.20\", \"echo $(params.image)\")\n",
+Fixed:\n\n    task(\"t\").param(\"image\").step(\"s\", \"alpine:3.20\", \"echo $(params.image)\")\n\nSeverity: error: Tekton's webhook rejects a Task or Pipeline that uses an undeclared param (`ValidateUsageOfDeclaredParameters` in `pkg/apis/pipeline/v1/task_validation.go`, `validatePipelineParameterUsage` in `pipeline_validation.go`).\n",
     },
     CodeInfo {
         code: "E203",
@@ -79,7 +79,7 @@ Fixed:\n\n    task(\"t\").param(\"image\").step(\"s\", \"alpine:3.20\", \"echo $
         explanation: "`$(params.obj.key)` (or `$(tasks.t.results.obj.key)`) names a key that the object \
 param (or result) does not declare in its `properties`.\n\n\
 Wrong:\n\n    task(\"t\").param(\"git\", #{ properties: [\"url\", \"revision\"] })\n        .step(\"s\", \"alpine:3.20\", \"git clone $(params.git.uri)\")\n\n\
-Fixed:\n\n    task(\"t\").param(\"git\", #{ properties: [\"url\", \"revision\"] })\n        .step(\"s\", \"alpine:3.20\", \"git clone $(params.git.url)\")\n",
+Fixed:\n\n    task(\"t\").param(\"git\", #{ properties: [\"url\", \"revision\"] })\n        .step(\"s\", \"alpine:3.20\", \"git clone $(params.git.url)\")\n\nSeverity: error: Tekton's webhook rejects it (`validateObjectUsage` in `pkg/apis/pipeline/v1/task_validation.go`).\n",
     },
     CodeInfo {
         code: "E204",
@@ -91,7 +91,7 @@ task's params, `when`, `matrix`, `displayName`; `$(context.pipelineTask.retries)
 `$(tasks.t.matrix.length)` in pipeline-task params only. Elsewhere the text is left as it is and reaches \
 the container unchanged. Pass the value in as a param instead.\n\n\
 Wrong:\n\n    task(\"t\").step(\"s\", \"alpine:3.20\", \"echo $(context.pipelineRun.name)\")\n\n\
-Fixed:\n\n    let t = task(\"t\").param(\"run\").step(\"s\", \"alpine:3.20\", \"echo $(params.run)\");\n    p.task(\"t\", t, #{ params: #{ run: \"$(context.pipelineRun.name)\" } });\n",
+Fixed:\n\n    let t = task(\"t\").param(\"run\").step(\"s\", \"alpine:3.20\", \"echo $(params.run)\");\n    p.task(\"t\", t, #{ params: #{ run: \"$(context.pipelineRun.name)\" } });\n\nSeverity: warning: Tekton does not reject it and leaves the text as it is, so the run goes on with the literal `$(…)` text (no validation in `pkg/apis/pipeline/v1/task_validation.go` or `pipeline_validation.go` covers these places). It is almost always a mistake, so it is reported; `--deny E204` makes it an error.\n",
     },
     CodeInfo {
         code: "E205",
@@ -100,7 +100,7 @@ Fixed:\n\n    let t = task(\"t\").param(\"run\").step(\"s\", \"alpine:3.20\", \"
 `$(step.results.r.path)` (its own step results), but no result of that name is declared. Tekton rejects \
 it with `non-existent variable`; an undeclared result would be dropped anyway.\n\n\
 Wrong:\n\n    task(\"t\").result(\"digest\").step(\"s\", \"alpine:3.20\", \"echo x > $(results.digets.path)\")\n\n\
-Fixed:\n\n    task(\"t\").result(\"digest\").step(\"s\", \"alpine:3.20\", \"echo x > $(results.digest.path)\")\n",
+Fixed:\n\n    task(\"t\").result(\"digest\").step(\"s\", \"alpine:3.20\", \"echo x > $(results.digest.path)\")\n\nSeverity: error: Tekton's webhook rejects a script writing an undeclared result (`validateTaskResultsVariables` in `pkg/apis/pipeline/v1/task_validation.go`).\n",
     },
     CodeInfo {
         code: "E206",
@@ -109,7 +109,7 @@ Fixed:\n\n    task(\"t\").result(\"digest\").step(\"s\", \"alpine:3.20\", \"echo
 does not declare; in a pipeline, `$(workspaces.w.bound)` must name a pipeline workspace. Tekton leaves \
 the text as it is.\n\n\
 Wrong:\n\n    task(\"t\").workspace(\"source\").step(\"s\", \"alpine:3.20\", \"ls $(workspaces.src.path)\")\n\n\
-Fixed:\n\n    task(\"t\").workspace(\"source\").step(\"s\", \"alpine:3.20\", \"ls $(workspaces.source.path)\")\n",
+Fixed:\n\n    task(\"t\").workspace(\"source\").step(\"s\", \"alpine:3.20\", \"ls $(workspaces.source.path)\")\n\nSeverity: warning: Tekton does not check `$(workspaces.…)` names and leaves an unknown one as literal text (`validateWorkspaceUsages` in `pkg/apis/pipeline/v1/task_validation.go` checks only `steps[].workspaces` bindings); the step then sees the literal `$(…)`. `--deny E206` makes it an error.\n",
     },
     CodeInfo {
         code: "E207",
@@ -117,7 +117,7 @@ Fixed:\n\n    task(\"t\").workspace(\"source\").step(\"s\", \"alpine:3.20\", \"l
         explanation: "`$(steps.s.results.r)`, `$(steps.step-s.exitCode.path)` and step artifacts name a \
 step of the same task. The step must exist, come before the step that uses it, and declare the result.\n\n\
 Wrong:\n\n    task(\"t\")\n        .step(#{ name: \"a\", image: \"alpine:3.20\", script: \"echo 1 > $(step.results.n.path)\", results: [\"n\"] })\n        .step(#{ name: \"b\", image: \"alpine:3.20\", args: [\"$(steps.a.results.m)\"] })\n\n\
-Fixed:\n\n    task(\"t\")\n        .step(#{ name: \"a\", image: \"alpine:3.20\", script: \"echo 1 > $(step.results.n.path)\", results: [\"n\"] })\n        .step(#{ name: \"b\", image: \"alpine:3.20\", args: [\"$(steps.a.results.n)\"] })\n",
+Fixed:\n\n    task(\"t\")\n        .step(#{ name: \"a\", image: \"alpine:3.20\", script: \"echo 1 > $(step.results.n.path)\", results: [\"n\"] })\n        .step(#{ name: \"b\", image: \"alpine:3.20\", args: [\"$(steps.a.results.n)\"] })\n\nSeverity: error: the step fails when its entrypoint cannot read the earlier step's result file (`loadStepResult` in `pkg/entrypoint/entrypointer.go`), and Tekton's webhook rejects an undeclared `$(step.results.r.path)` (`ValidateStepResultsVariables` in `pkg/apis/pipeline/v1/task_validation.go`).\n",
     },
     CodeInfo {
         code: "E208",
@@ -127,7 +127,7 @@ Fixed:\n\n    task(\"t\")\n        .step(#{ name: \"a\", image: \"alpine:3.20\",
 does not fit the type: `[*]` on a string, `[N]` on a non-array, `.key` on a non-object. Tekton: `variable \
 type invalid`. Whole arrays go in `command`/`args` (one argument per item) or whole param values.\n\n\
 Wrong:\n\n    task(\"t\").param(\"flags\", #{ type: \"array\" })\n        .step(\"s\", \"alpine:3.20\", \"run $(params.flags[*])\")\n\n\
-Fixed:\n\n    task(\"t\").param(\"flags\", #{ type: \"array\" })\n        .step(#{ name: \"s\", image: \"alpine:3.20\", command: [\"run\"], args: [\"$(params.flags[*])\"] })\n",
+Fixed:\n\n    task(\"t\").param(\"flags\", #{ type: \"array\" })\n        .step(#{ name: \"s\", image: \"alpine:3.20\", command: [\"run\"], args: [\"$(params.flags[*])\"] })\n\nSeverity: error: Tekton's webhook rejects it (`variable type invalid`, `validateArrayUsage` in `pkg/apis/pipeline/v1/task_validation.go`).\n",
     },
     CodeInfo {
         code: "E209",
@@ -136,7 +136,7 @@ Fixed:\n\n    task(\"t\").param(\"flags\", #{ type: \"array\" })\n        .step(
 (`command`, `args`, an array param value, `when` values, matrix params) must be an element on its own: \
 Tekton replaces that element with the array's items. Tekton: `variable is not properly isolated`.\n\n\
 Wrong:\n\n    step(#{ name: \"s\", image: \"alpine:3.20\", command: [\"ls\"], args: [\"--files=$(params.files[*])\"] })\n\n\
-Fixed:\n\n    step(#{ name: \"s\", image: \"alpine:3.20\", command: [\"ls\"], args: [\"$(params.files[*])\"] })\n",
+Fixed:\n\n    step(#{ name: \"s\", image: \"alpine:3.20\", command: [\"ls\"], args: [\"$(params.files[*])\"] })\n\nSeverity: error: Tekton's webhook rejects it (`variable is not properly isolated`).\n",
     },
     CodeInfo {
         code: "E210",
@@ -145,7 +145,7 @@ Fixed:\n\n    step(#{ name: \"s\", image: \"alpine:3.20\", command: [\"ls\"], ar
 only happens in `env` values, `command` and `args` (and in a task result's `value`). Tekton: \
 `stepResult substitutions are only allowed in env, command and args`.\n\n\
 Wrong:\n\n    step(#{ name: \"b\", image: \"alpine:3.20\", script: \"echo $(steps.a.results.n)\" })\n\n\
-Fixed:\n\n    step(#{ name: \"b\", image: \"alpine:3.20\", env: #{ N: \"$(steps.a.results.n)\" }, script: \"echo $N\" })\n",
+Fixed:\n\n    step(#{ name: \"b\", image: \"alpine:3.20\", env: #{ N: \"$(steps.a.results.n)\" }, script: \"echo $N\" })\n\nSeverity: error: Tekton's webhook rejects it (`stepResult substitutions are only allowed in env, command and args`).\n",
     },
     CodeInfo {
         code: "E211",
@@ -154,7 +154,7 @@ Fixed:\n\n    step(#{ name: \"b\", image: \"alpine:3.20\", env: #{ N: \"$(steps.
 tasks are done, so only `finally` tasks may use them, and only in their `params` and `when` (not inside \
 their task). Tekton: `pipeline tasks can not refer to execution status of any other pipeline task`.\n\n\
 Wrong:\n\n    p.task(\"notify\", n, #{ params: #{ status: \"$(tasks.build.status)\" } });\n\n\
-Fixed:\n\n    p.finally(\"notify\", n, #{ params: #{ status: \"$(tasks.build.status)\" } });\n",
+Fixed:\n\n    p.finally(\"notify\", n, #{ params: #{ status: \"$(tasks.build.status)\" } });\n\nSeverity: error: Tekton's webhook rejects it (`validateExecutionStatusVariables` in `pkg/apis/pipeline/v1/pipeline_validation.go`).\n",
     },
     CodeInfo {
         code: "E212",
@@ -162,7 +162,7 @@ Fixed:\n\n    p.finally(\"notify\", n, #{ params: #{ status: \"$(tasks.build.sta
         explanation: "Results of finally tasks can only be used in the pipeline's own `results`; no task \
 runs after a finally task.\n\n\
 Wrong:\n\n    p.finally(\"b\", t, #{ params: #{ x: \"$(finally.a.results.r)\" } });\n\n\
-Fixed:\n\n    p.result(\"r\", \"$(finally.a.results.r)\");\n",
+Fixed:\n\n    p.result(\"r\", \"$(finally.a.results.r)\");\n\nSeverity: warning: Tekton accepts the prefix `finally` in a pipeline task (`validateVarSubstitutionExpressions` in `pkg/apis/pipeline/v1/pipeline_validation.go`) but never substitutes it there, so the task gets the literal text. `--deny E212` makes it an error.\n",
     },
     CodeInfo {
         code: "E213",
@@ -172,7 +172,7 @@ a Tekton variable (prefix `params`, `tasks`, `finally`, `context`, `workspaces`,
 command substitution belongs in the task's script. Tekton: `invalid variable reference \"$(x)\", must \
 start with a valid prefix`.\n\n\
 Wrong:\n\n    p.task(\"t\", t, #{ params: #{ stamp: \"$(date)\" } });\n\n\
-Fixed:\n\n    // compute it in the task: script: \"stamp=$(date)\"\n    p.task(\"t\", t);\n",
+Fixed:\n\n    // compute it in the task: script: \"stamp=$(date)\"\n    p.task(\"t\", t);\n\nSeverity: error: Tekton's webhook rejects it (`validateVarSubstitutionExpressions` in `pkg/apis/pipeline/v1/pipeline_validation.go`).\n",
     },
     CodeInfo {
         code: "E214",
@@ -181,7 +181,7 @@ Fixed:\n\n    // compute it in the task: script: \"stamp=$(date)\"\n    p.task(\
 pipeline does not have (or, for status, a finally task). Tekton: `couldn't add link between a and b: task \
 a depends on b but b wasn't present in Pipeline`.\n\n\
 Wrong:\n\n    p.task(\"test\", t, #{ params: #{ image: \"$(tasks.biuld.results.image)\" } });\n\n\
-Fixed:\n\n    p.task(\"test\", t, #{ params: #{ image: \"$(tasks.build.results.image)\" } });\n",
+Fixed:\n\n    p.task(\"test\", t, #{ params: #{ image: \"$(tasks.build.results.image)\" } });\n\nSeverity: error: Tekton's webhook rejects the Pipeline (`validateGraph`, result references in `pkg/apis/pipeline/v1/pipeline_validation.go`).\n",
     },
     CodeInfo {
         code: "E215",
@@ -190,7 +190,7 @@ Fixed:\n\n    p.task(\"test\", t, #{ params: #{ image: \"$(tasks.build.results.i
 when the task is embedded or is a Task of the same build). Tekton fails the run with \
 `InvalidTaskResultReference`. Using `build.result(\"r\")` in the script catches this earlier.\n\n\
 Wrong:\n\n    let build = p.task(\"build\", task(\"b\").result(\"digest\") /* … */);\n    p.result(\"d\", \"$(tasks.build.results.digets)\");\n\n\
-Fixed:\n\n    p.result(\"d\", build.result(\"digest\"));\n",
+Fixed:\n\n    p.result(\"d\", build.result(\"digest\"));\n\nSeverity: error: the PipelineRun fails (`InvalidTaskResultReference`).\n",
     },
     CodeInfo {
         code: "E216",
@@ -200,7 +200,7 @@ Tekton collects them into an array, which must be used whole, `$(tasks.t.results
 result must be declared as a string. Tekton: `A matrixed pipelineTask can only be consumed in aggregate \
 using [*] notation`.\n\n\
 Wrong:\n\n    p.task(\"report\", r, #{ params: #{ digests: \"$(tasks.build.results.digest)\" } });\n\n\
-Fixed:\n\n    p.task(\"report\", r, #{ params: #{ digests: \"$(tasks.build.results.digest[*])\" } });\n",
+Fixed:\n\n    p.task(\"report\", r, #{ params: #{ digests: \"$(tasks.build.results.digest[*])\" } });\n\nSeverity: error: Tekton's webhook rejects it (`validateMatrixedPipelineTaskConsumed`, `validateMatrixEmittingStringResults` in `pkg/apis/pipeline/v1/pipeline_validation.go`).\n",
     },
     CodeInfo {
         code: "E217",
@@ -209,7 +209,7 @@ Fixed:\n\n    p.task(\"report\", r, #{ params: #{ digests: \"$(tasks.build.resul
 the value is lost — usually a misspelt name. (An embedded task may use such a param without declaring \
 it; then it is not reported.)\n\n\
 Wrong:\n\n    let t = task(\"t\").param(\"image\") /* … */;\n    p.task(\"t\", t, #{ params: #{ imgae: \"alpine\" } });\n\n\
-Fixed:\n\n    p.task(\"t\", t, #{ params: #{ image: \"alpine\" } });\n",
+Fixed:\n\n    p.task(\"t\", t, #{ params: #{ image: \"alpine\" } });\n\nSeverity: a **warning** for a pipeline task (referenced or embedded task): Tekton accepts and ignores params a task does not declare (`pkg/reconciler/taskrun/validate_taskrun.go`, `wrongTypeParamsNames`: \"Ignore any missing params - this happens when extra params were passed to the task that aren't being used\"), and propagated params make passing extra ones common. An **error** for a step passing a param to a StepAction: the TaskRun fails with `extra params passed by Step to StepAction` (`pkg/reconciler/taskrun/resources/validate_params.go`, `validateStepHasStepActionParameters`).\n",
     },
     CodeInfo {
         code: "E218",
@@ -218,7 +218,7 @@ Fixed:\n\n    p.task(\"t\", t, #{ params: #{ image: \"alpine\" } });\n",
 run) does not pass it. Tekton fails the run: `missing values for these params which have no default \
 values` / `pipelineRun missing parameters`.\n\n\
 Wrong:\n\n    let t = task(\"t\").param(\"url\") /* … */;\n    p.task(\"t\", t);\n\n\
-Fixed:\n\n    p.task(\"t\", t, #{ params: #{ url: \"https://example.com\" } });\n",
+Fixed:\n\n    p.task(\"t\", t, #{ params: #{ url: \"https://example.com\" } });\n\nSeverity: error: the run fails (`missing values for these params which have no default values`, `pkg/reconciler/taskrun/validate_taskrun.go`).\n",
     },
     CodeInfo {
         code: "E219",
@@ -228,7 +228,7 @@ value lacks declared keys, or a value is not in the param's `enum`. Tekton fails
 don't match the user-specified type`, `parameters have inconsistent types`, `missing keys for these \
 params`, `is not in the enum list`.\n\n\
 Wrong:\n\n    let t = task(\"t\").param(\"flags\", #{ type: \"array\" }) /* … */;\n    p.task(\"t\", t, #{ params: #{ flags: \"-v\" } });\n\n\
-Fixed:\n\n    p.task(\"t\", t, #{ params: #{ flags: [\"-v\"] } });\n",
+Fixed:\n\n    p.task(\"t\", t, #{ params: #{ flags: [\"-v\"] } });\n\nSeverity: error: the run fails (`param types don't match the user-specified type`, `pkg/reconciler/taskrun/validate_taskrun.go`).\n",
     },
     CodeInfo {
         code: "E220",
@@ -237,7 +237,7 @@ Fixed:\n\n    p.task(\"t\", t, #{ params: #{ flags: [\"-v\"] } });\n",
 be a string param of the task and be given an array; `include` entries give strings. Tekton fails the \
 run with `InvalidMatrixParameterTypes`.\n\n\
 Wrong:\n\n    p.task(\"build\", t, #{ matrix: #{ params: #{ platform: \"linux\" } } });\n\n\
-Fixed:\n\n    p.task(\"build\", t, #{ matrix: #{ params: #{ platform: [\"linux\", \"mac\"] } } });\n",
+Fixed:\n\n    p.task(\"build\", t, #{ matrix: #{ params: #{ platform: [\"linux\", \"mac\"] } } });\n\nSeverity: error: the run fails (`InvalidMatrixParameterTypes`).\n",
     },
     CodeInfo {
         code: "E221",
@@ -246,7 +246,7 @@ Fixed:\n\n    p.task(\"build\", t, #{ matrix: #{ params: #{ platform: [\"linux\"
 task or run passes, or the default), and `N` is past its end. Tekton fails the run with \
 `ParamArrayIndexingInvalid` (`non-existent param references`).\n\n\
 Wrong:\n\n    let t = task(\"t\").param(\"os\", #{ type: \"array\" }).step(\"s\", \"alpine:3.20\", \"echo $(params.os[2])\");\n    p.task(\"t\", t, #{ params: #{ os: [\"linux\", \"mac\"] } });\n\n\
-Fixed:\n\n    p.task(\"t\", t, #{ params: #{ os: [\"linux\", \"mac\", \"windows\"] } });\n",
+Fixed:\n\n    p.task(\"t\", t, #{ params: #{ os: [\"linux\", \"mac\", \"windows\"] } });\n\nSeverity: error: the run fails (`ParamArrayIndexingInvalid`, `pkg/reconciler/taskrun/resources/validate_params.go`).\n",
     },
     CodeInfo {
         code: "E222",
@@ -255,7 +255,7 @@ Fixed:\n\n    p.task(\"t\", t, #{ params: #{ os: [\"linux\", \"mac\", \"windows\
 task (or run) does not bind it. Tekton fails the run: `declared workspace is required but has not been \
 bound` / `pipeline requires workspace … be provided by pipelinerun`.\n\n\
 Wrong:\n\n    let t = task(\"t\").workspace(\"source\") /* … */;\n    p.task(\"t\", t);\n\n\
-Fixed:\n\n    let ws = p.workspace(\"shared\");\n    p.task(\"t\", t, #{ workspaces: #{ source: ws } });\n",
+Fixed:\n\n    let ws = p.workspace(\"shared\");\n    p.task(\"t\", t, #{ workspaces: #{ source: ws } });\n\nSeverity: error: the run fails (the workspace is required but not bound).\n",
     },
     CodeInfo {
         code: "E223",
@@ -265,7 +265,7 @@ workspace the pipeline does not declare; or a TaskRun binds a workspace its Task
 Tekton: `workspace binding \"w\" does not match any declared workspace`, `pipeline task \"t\" expects \
 workspace with name \"w\" but none exists in pipeline spec`.\n\n\
 Wrong:\n\n    p.task(\"t\", t, #{ workspaces: #{ sorce: ws } });\n\n\
-Fixed:\n\n    p.task(\"t\", t, #{ workspaces: #{ source: ws } });\n",
+Fixed:\n\n    p.task(\"t\", t, #{ workspaces: #{ source: ws } });\n\nSeverity: error: Tekton's webhook rejects the Pipeline (`validatePipelineTasksWorkspacesUsage` in `pkg/apis/pipeline/v1/pipeline_validation.go`), and a TaskRun binding an undeclared workspace fails.\n",
     },
     CodeInfo {
         code: "E224",
@@ -274,7 +274,7 @@ Fixed:\n\n    p.task(\"t\", t, #{ workspaces: #{ source: ws } });\n",
 workspace. Tekton fails the run with `RequiredWorkspaceMarkedOptional`. Make both optional (and check \
 `$(workspaces.w.bound)` in the task), or make the pipeline workspace required.\n\n\
 Wrong:\n\n    let cache = p.workspace(\"cache\", #{ optional: true });\n    p.task(\"t\", task(\"t\").workspace(\"cache\") /* … */, #{ workspaces: #{ cache: cache } });\n\n\
-Fixed:\n\n    p.task(\"t\", task(\"t\").workspace(\"cache\", #{ optional: true }) /* … */, #{ workspaces: #{ cache: cache } });\n",
+Fixed:\n\n    p.task(\"t\", task(\"t\").workspace(\"cache\", #{ optional: true }) /* … */, #{ workspaces: #{ cache: cache } });\n\nSeverity: error: the run fails (`RequiredWorkspaceMarkedOptional`).\n",
     },
     CodeInfo {
         code: "E225",
@@ -282,7 +282,7 @@ Fixed:\n\n    p.task(\"t\", task(\"t\").workspace(\"cache\", #{ optional: true }
         explanation: "Each `taskRunSpecs[].pipelineTaskName` of a PipelineRun must be a task of its \
 pipeline. Tekton fails the run with `InvalidTaskRunSpecs`.\n\n\
 Wrong:\n\n    p.run(#{ taskRunSpecs: [#{ pipelineTaskName: \"biuld\", serviceAccountName: \"builder\" }] })\n\n\
-Fixed:\n\n    p.run(#{ taskRunSpecs: [#{ pipelineTaskName: \"build\", serviceAccountName: \"builder\" }] })\n",
+Fixed:\n\n    p.run(#{ taskRunSpecs: [#{ pipelineTaskName: \"build\", serviceAccountName: \"builder\" }] })\n\nSeverity: error: the run fails (`InvalidTaskRunSpecs`).\n",
     },
     CodeInfo {
         code: "E226",
@@ -291,7 +291,7 @@ Fixed:\n\n    p.run(#{ taskRunSpecs: [#{ pipelineTaskName: \"build\", serviceAcc
 Tekton: `cannot use result expressions in [..] as PipelineRun parameter values`. Pass results between \
 pipeline tasks instead.\n\n\
 Wrong:\n\n    p.run(#{ params: #{ digest: \"$(tasks.build.results.digest)\" } })\n\n\
-Fixed:\n\n    p.task(\"deploy\", d, #{ params: #{ digest: build.result(\"digest\") } });\n",
+Fixed:\n\n    p.task(\"deploy\", d, #{ params: #{ digest: build.result(\"digest\") } });\n\nSeverity: error: Tekton's webhook rejects the PipelineRun.\n",
     },
     CodeInfo {
         code: "E227",
@@ -300,7 +300,7 @@ Fixed:\n\n    p.task(\"deploy\", d, #{ params: #{ digest: build.result(\"digest\
 override the resources of steps and sidecars by name. A name the task does not have fails the TaskRun \
 when it starts: `invalid StepOverride: No Step named <s>`.\n\n\
 Wrong:\n\n    let t = task(\"t\").step(\"build\", \"golang:1.23\", \"#!/bin/sh\\ngo build\");\n    emit(t.run(#{ stepSpecs: [#{ name: \"biuld\", computeResources: #{ limits: #{ memory: \"1Gi\" } } }] }));\n\n\
-Fixed:\n\n    emit(t.run(#{ stepSpecs: [#{ name: \"build\", computeResources: #{ limits: #{ memory: \"1Gi\" } } }] }));\n",
+Fixed:\n\n    emit(t.run(#{ stepSpecs: [#{ name: \"build\", computeResources: #{ limits: #{ memory: \"1Gi\" } } }] }));\n\nSeverity: error: the TaskRun fails when it starts (`invalid StepOverride`).\n",
     },
     CodeInfo {
         code: "E301",

@@ -1,153 +1,83 @@
-//! The task graph of a pipeline (E3xx): nodes are the `tasks` in declaration order, an edge
-//! `a → b` means `a` waits for `b` (through `runAfter`, or a `$(tasks.b…)` reference anywhere in
-//! `a`: params, `when`, `matrix`, its embedded task). Cycles are found with Tarjan's algorithm and
-//! reported once per strongly connected component, with one concrete cycle spelled out.
+//! The task graph checks (E30x), reported over [`crate::exec::graph::TaskGraph`] — the graph `simulate`,
+//! `graph` and the runners schedule over: unknown `runAfter` targets, tasks waiting for themselves or for
+//! a finally task, `runAfter` in `finally`, and cycles (Tarjan's algorithm, reported once per strongly
+//! connected component, with one concrete cycle spelled out).
 
 use super::Checker;
 use super::env::suggestion;
-use super::pipeline::{Dep, PipelineEnv};
+use super::pipeline::PipelineEnv;
 use crate::diag::Diagnostic;
-use petgraph::algo::tarjan_scc;
-use petgraph::graph::{DiGraph, NodeIndex};
-use std::collections::{HashMap, HashSet, VecDeque};
+use crate::exec::graph::{Edge, EdgeKind, TaskGraph};
 
 pub(super) fn check(c: &mut Checker, env: &PipelineEnv) {
     let n = env.dag_count;
-    let mut deps: Vec<Dep> = Vec::new();
-    for (i, node) in env.nodes.iter().enumerate() {
-        for (j, target) in node.pt.run_after.iter().enumerate() {
-            let path = format!("{}.runAfter[{j}]", node.path);
-            if node.finally {
-                if j == 0 {
-                    let d = Diagnostic::error("E306", format!("finally task `{}` has `runAfter`", node.pt.name))
-                        .label("not allowed in `finally`")
-                        .note(format!("Tekton: no runAfter allowed under spec.finally, final task {} has runAfter specified", node.pt.name))
-                        .help("finally tasks always run after all other tasks; remove `runAfter`");
-                    c.report_run_after(&path, target, d);
-                }
-                continue;
-            }
-            if target == &node.pt.name {
-                let d = Diagnostic::error("E303", format!("task `{target}` runs after itself"))
-                    .label("`runAfter` names the task itself")
-                    .note(format!("Tekton: invalid value: cycle detected; task \"{target}\" depends on \"{target}\""))
-                    .help("remove it from `runAfter`");
-                c.report_run_after(&path, target, d);
-                continue;
-            }
-            match env.by_name.get(target.as_str()) {
-                None => {
-                    let dag = env.nodes[..n].iter().map(|x| x.pt.name.as_str());
-                    let d = Diagnostic::error("E302", format!("task `{}` runs after `{target}`, but there is no such task", node.pt.name))
-                        .label("unknown task")
-                        .note(format!("Tekton: couldn't add link between {0} and {target}: task {0} depends on {target} but {target} wasn't present in Pipeline", node.pt.name))
-                        .help(suggestion(target, dag, "tasks"));
-                    c.report_run_after(&path, target, d);
-                }
-                Some(&k) if env.nodes[k].finally => {
-                    let d = Diagnostic::error("E304", format!("task `{}` runs after finally task `{target}`, which only runs after all tasks", node.pt.name))
-                        .label("depends on a finally task")
-                        .note(format!("Tekton: couldn't add link between {0} and {target}: task {0} depends on {target} but {target} wasn't present in Pipeline", node.pt.name))
-                        .help(format!("remove `{target}` from `runAfter`, or make it a regular task"))
-                        .secondary(c.span(&env.nodes[k].path), format!("`{target}` is a finally task"));
-                    c.report_run_after(&path, target, d);
-                }
-                Some(&k) => deps.push(Dep {
-                    from: i,
-                    to: k,
-                    path,
-                    needle: target.clone(),
-                }),
-            }
+    let g = TaskGraph::new(env.spec);
+    // graph paths are relative to the pipeline spec; `env.nodes[i].path` is `<spec>.tasks[i]`
+    let prefix = env
+        .nodes
+        .first()
+        .and_then(|x| x.path.strip_suffix("tasks[0]"))
+        .unwrap_or("spec.")
+        .to_string();
+    let path_of = |p: &str| format!("{prefix}{p}");
+    for e in g.edges.iter().filter(|e| e.from == e.to) {
+        if e.kind == EdgeKind::RunAfter {
+            let target = &e.needle;
+            let d = Diagnostic::error("E303", format!("task `{target}` runs after itself"))
+                .label("`runAfter` names the task itself")
+                .note(format!("Tekton: invalid value: cycle detected; task \"{target}\" depends on \"{target}\""))
+                .help("remove it from `runAfter`");
+            c.report_run_after(&path_of(&e.path), target, d);
         }
     }
-    deps.extend(env.deps.borrow().iter().cloned());
-
-    // Graph: node i = tasks[i]; edge from → to (from waits for to), first dependency per pair.
-    let mut g: DiGraph<usize, usize> = DiGraph::with_capacity(n, deps.len());
-    let ids: Vec<NodeIndex> = (0..n).map(|i| g.add_node(i)).collect();
-    let mut first: HashMap<(usize, usize), usize> = HashMap::new();
-    for (k, d) in deps.iter().enumerate() {
-        if d.from == d.to || d.from >= n || d.to >= n {
+    let mut finally_reported = std::collections::BTreeSet::new();
+    for dg in g.dangling.iter().filter(|d| d.kind == EdgeKind::RunAfter) {
+        let node = &env.nodes[dg.from];
+        let target = &dg.target;
+        let path = path_of(&dg.path);
+        if node.finally {
+            if finally_reported.insert(dg.from) {
+                let d = Diagnostic::error("E306", format!("finally task `{}` has `runAfter`", node.pt.name))
+                    .label("not allowed in `finally`")
+                    .note(format!("Tekton: no runAfter allowed under spec.finally, final task {} has runAfter specified", node.pt.name))
+                    .help("finally tasks always run after all other tasks; remove `runAfter`");
+                c.report_run_after(&path, target, d);
+            }
             continue;
         }
-        if let std::collections::hash_map::Entry::Vacant(e) = first.entry((d.from, d.to)) {
-            e.insert(k);
-            g.add_edge(ids[d.from], ids[d.to], k);
-        }
-    }
-    let mut sccs: Vec<Vec<usize>> = tarjan_scc(&g)
-        .into_iter()
-        .filter(|s| s.len() > 1)
-        .map(|s| {
-            let mut v: Vec<usize> = s.into_iter().map(|x| g[x]).collect();
-            v.sort_unstable();
-            v
-        })
-        .collect();
-    sccs.sort();
-    for scc in sccs {
-        report_cycle(c, env, &g, &ids, &deps, &scc);
-    }
-}
-
-/// One cycle through the first task (in declaration order) of a strongly connected component.
-fn cycle_in(g: &DiGraph<usize, usize>, ids: &[NodeIndex], scc: &[usize]) -> Vec<usize> {
-    let members: HashSet<usize> = scc.iter().copied().collect();
-    let start = scc[0];
-    // BFS over "waits for" edges, staying inside the component, back to `start`; neighbours in
-    // declaration order, so the cycle shown is deterministic.
-    let mut prev: HashMap<usize, usize> = HashMap::new();
-    let mut queue = VecDeque::from([start]);
-    while let Some(x) = queue.pop_front() {
-        let mut next: Vec<usize> = g
-            .neighbors(ids[x])
-            .map(|y| g[y])
-            .filter(|y| members.contains(y))
-            .collect();
-        next.sort_unstable();
-        for y in next {
-            if y == start {
-                let mut path = vec![x];
-                let mut cur = x;
-                while cur != start {
-                    cur = prev[&cur];
-                    path.push(cur);
-                }
-                path.reverse();
-                return path;
+        match env.by_name.get(target.as_str()) {
+            Some(&k) if env.nodes[k].finally => {
+                let d = Diagnostic::error("E304", format!("task `{}` runs after finally task `{target}`, which only runs after all tasks", node.pt.name))
+                    .label("depends on a finally task")
+                    .note(format!("Tekton: couldn't add link between {0} and {target}: task {0} depends on {target} but {target} wasn't present in Pipeline", node.pt.name))
+                    .help(format!("remove `{target}` from `runAfter`, or make it a regular task"))
+                    .secondary(c.span(&env.nodes[k].path), format!("`{target}` is a finally task"));
+                c.report_run_after(&path, target, d);
             }
-            if let std::collections::hash_map::Entry::Vacant(e) = prev.entry(y) {
-                e.insert(x);
-                queue.push_back(y);
+            _ => {
+                let dag = env.nodes[..n].iter().map(|x| x.pt.name.as_str());
+                let d = Diagnostic::error("E302", format!("task `{}` runs after `{target}`, but there is no such task", node.pt.name))
+                    .label("unknown task")
+                    .note(format!("Tekton: couldn't add link between {0} and {target}: task {0} depends on {target} but {target} wasn't present in Pipeline", node.pt.name))
+                    .help(suggestion(target, dag, "tasks"));
+                c.report_run_after(&path, target, d);
             }
         }
     }
-    scc.to_vec()
+    for scc in g.cycles() {
+        report_cycle(c, env, &g, &prefix, &scc);
+    }
 }
 
-fn report_cycle(
-    c: &mut Checker,
-    env: &PipelineEnv,
-    g: &DiGraph<usize, usize>,
-    ids: &[NodeIndex],
-    deps: &[Dep],
-    scc: &[usize],
-) {
-    let cycle = cycle_in(g, ids, scc);
+fn report_cycle(c: &mut Checker, env: &PipelineEnv, g: &TaskGraph, prefix: &str, scc: &[usize]) {
+    let cycle = g.cycle_in(scc);
     let name = |i: usize| env.nodes[i].pt.name.as_str();
     let mut chain: Vec<&str> = cycle.iter().map(|&i| name(i)).collect();
     chain.push(name(cycle[0]));
-    let edge = |a: usize, b: usize| -> &Dep {
-        let e = g.find_edge(ids[a], ids[b]).expect("cycle edges exist");
-        &deps[g[e]]
-    };
-    let how = |d: &Dep| {
-        if d.path.contains(".runAfter[") {
-            "runAfter".to_string()
-        } else {
-            format!("uses `{}`", d.needle)
-        }
+    let edge = |a: usize, b: usize| -> &Edge { g.edge(a, b).expect("cycle edges exist") };
+    let how = |d: &Edge| match &d.kind {
+        EdgeKind::RunAfter => "runAfter".to_string(),
+        EdgeKind::Uses(_) => format!("uses `{}`", d.needle),
     };
     let first = edge(cycle[0], cycle[1 % cycle.len()]);
     let mut d = Diagnostic::error(
@@ -192,8 +122,8 @@ fn report_cycle(
         ));
     }
     d = d.help("remove one of these dependencies (a `runAfter` entry or a result reference) to break the cycle");
-    let (path, needle) = (first.path.clone(), first.needle.clone());
-    if path.contains(".runAfter[") {
+    let (path, needle) = (format!("{prefix}{}", first.path), first.needle.clone());
+    if first.kind == EdgeKind::RunAfter {
         c.report_run_after(&path, &needle, d);
     } else {
         c.report_at(&path, &needle, d);

@@ -99,10 +99,7 @@ impl<'a> Index<'a> {
 
     /// The Task a `taskRef` names, when it is a plain reference to a Task of this bundle.
     pub(super) fn task_ref(&self, r: &TaskRef) -> Option<(&'a Object, &'a TaskSpec)> {
-        if r.resolver.is_some() || r.is_custom() {
-            return None;
-        }
-        self.tasks.get(r.name.as_deref()?).copied()
+        self.tasks.get(r.local_name()?).copied()
     }
 
     /// The StepAction a step's `ref` names, when it is in this bundle.

@@ -13,7 +13,7 @@ use crate::diag::Diagnostic;
 use crate::expr::{ContextScope, Reference, Selector, Var, find_refs};
 use crate::model::{ParamType, ParamValue, PipelineSpec, PipelineTask};
 use serde_json::Value;
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 
 /// A task of a pipeline whose spec is known.
@@ -38,17 +38,6 @@ pub(super) struct Node<'a> {
     pub matrixed: bool,
 }
 
-/// A dependency of one DAG task on another, found in a `$(tasks.<t>…)` reference.
-#[derive(Debug, Clone)]
-pub(super) struct Dep {
-    /// The task that waits.
-    pub from: usize,
-    /// The task it waits for.
-    pub to: usize,
-    pub path: String,
-    pub needle: String,
-}
-
 /// Everything a pipeline spec declares.
 pub(super) struct PipelineEnv<'a> {
     pub spec: &'a PipelineSpec,
@@ -65,7 +54,6 @@ pub(super) struct PipelineEnv<'a> {
     pub by_name: HashMap<&'a str, usize>,
     /// `nodes[..dag_count]` are `tasks`.
     pub dag_count: usize,
-    pub deps: RefCell<Vec<Dep>>,
 }
 
 impl PipelineEnv<'_> {
@@ -385,7 +373,6 @@ fn build_env<'a>(
         dag_count: spec.tasks.len(),
         nodes,
         by_name,
-        deps: RefCell::new(Vec::new()),
     }
 }
 
@@ -491,7 +478,7 @@ impl<'a> Checker<'a, '_, '_> {
                     (Val::Str, String::new())
                 }
                 Var::FinallyResult { .. } => {
-                    let d = Diagnostic::error("E212", format!("`{text}` can only be used in a pipeline's `results`"))
+                    let d = Diagnostic::warning("E212", format!("`{text}` can only be used in a pipeline's `results`"))
                         .label("not substituted here")
                         .help("finally results are available only to pipeline results; a finally task can use `$(tasks.<t>.results.<r>)` of the non-finally tasks");
                     self.report_at(&site.path, text, d);
@@ -535,7 +522,7 @@ impl<'a> Checker<'a, '_, '_> {
                 }
                 Var::Workspace { name, attr } => {
                     if *attr != crate::expr::WorkspaceAttr::Bound {
-                        let d = Diagnostic::error("E204", format!("`{text}` is not available in a pipeline; a pipeline only has `$(workspaces.{name}.bound)`"))
+                        let d = Diagnostic::warning("E204", format!("`{text}` is not available in a pipeline; a pipeline only has `$(workspaces.{name}.bound)`"))
                             .label("never substituted here")
                             .help(format!("bind the workspace to the task and use `$(workspaces.{name}.{})` inside the task", attr.as_str()));
                         self.report_at(&site.path, text, d);
@@ -552,7 +539,7 @@ impl<'a> Checker<'a, '_, '_> {
                             .iter()
                             .map(|w| w.name.as_str())
                             .collect();
-                        let d = Diagnostic::error(
+                        let d = Diagnostic::warning(
                             "E206",
                             format!("the pipeline declares no workspace `{name}`"),
                         )
@@ -584,7 +571,7 @@ impl<'a> Checker<'a, '_, '_> {
                         ContextScope::TaskRun | ContextScope::Task => false,
                     };
                     if !ok {
-                        let d = Diagnostic::error("E204", match scope {
+                        let d = Diagnostic::warning("E204", match scope {
                             ContextScope::PipelineTask => format!("`{text}` is only substituted in the params and `displayName` of a pipeline task"),
                             _ => format!("`{text}` is a task variable; it is not substituted in a pipeline"),
                         })
@@ -605,7 +592,7 @@ impl<'a> Checker<'a, '_, '_> {
                 | Var::ArtifactsPath
                 | Var::StepArtifactsPath
                 | Var::CredentialsPath => {
-                    let d = Diagnostic::error(
+                    let d = Diagnostic::warning(
                         "E204",
                         format!("`{text}` is a task variable; it is not substituted in a pipeline"),
                     )
@@ -670,7 +657,7 @@ impl<'a> Checker<'a, '_, '_> {
                         .iter()
                         .map(|w| w.name.as_str())
                         .collect();
-                    let d = Diagnostic::error("E206", format!("`{text}` is substituted inside {}, which declares no workspace `{name}`", def.desc))
+                    let d = Diagnostic::warning("E206", format!("`{text}` is substituted inside {}, which declares no workspace `{name}`", def.desc))
                         .label("unknown workspace")
                         .help(suggestion(name, names.iter().copied(), "workspaces"))
                         .secondary(self.def_span(node), "the task is defined here");
@@ -761,14 +748,6 @@ impl<'a> Checker<'a, '_, '_> {
                         d.secondary(self.span(&prod.path), format!("`{task}` is a finally task")),
                     );
                     return unknown;
-                }
-                if !cons.finally {
-                    env.deps.borrow_mut().push(Dep {
-                        from: ci,
-                        to: p,
-                        path: site.path.clone(),
-                        needle: text.to_string(),
-                    });
                 }
             }
             Consumer::Results => {
@@ -928,9 +907,9 @@ impl<'a> Checker<'a, '_, '_> {
         // An embedded task may use a param it does not declare (implicit params).
         let implicit = |name: &str| embedded && pt_layer.get(name).is_some_and(|p| p.used.get());
         let unknown_param = |c: &mut Self, path: &str, name: &str| {
-            let d = Diagnostic::error("E217", format!("{} has no param `{name}`", def.desc))
+            let d = Diagnostic::warning("E217", format!("{} has no param `{name}`", def.desc))
                 .label("not a param of the task")
-                .note("Tekton ignores params a task does not declare, so this value would be lost")
+                .note("Tekton accepts and ignores params a task does not declare, so this value is not used")
                 .help(if declared.is_empty() {
                     "the task declares no params".to_string()
                 } else {

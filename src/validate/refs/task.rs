@@ -319,7 +319,7 @@ impl<'a> Checker<'a, '_, '_> {
                         .step_results(env, i)
                         .map(|rs| rs.iter().map(|x| x.name.as_str()).collect()),
                     _ => {
-                        let d = Diagnostic::error(
+                        let d = Diagnostic::warning(
                             "E204",
                             format!("`{text}` is only available in a step"),
                         )
@@ -519,7 +519,7 @@ impl<'a> Checker<'a, '_, '_> {
                             "pass the value in as a param from the pipeline task".to_string(),
                         ),
                     };
-                    let d = Diagnostic::error("E204", msg)
+                    let d = Diagnostic::warning("E204", msg)
                         .label("never substituted here")
                         .note("Tekton leaves unknown variables as they are, so the text would reach the container unchanged")
                         .help(help);
@@ -553,7 +553,7 @@ impl<'a> Checker<'a, '_, '_> {
                 }
             },
             Var::MatrixLength(_) | Var::MatrixResultLength { .. } => {
-                let d = Diagnostic::error("E204", format!("`{text}` is only substituted in the params of a pipeline task, not inside a task"))
+                let d = Diagnostic::warning("E204", format!("`{text}` is only substituted in the params of a pipeline task, not inside a task"))
                     .label("never substituted here")
                     .help("pass it in as a param of the pipeline task");
                 self.report_at(&site.path, text, d);
@@ -567,7 +567,7 @@ impl<'a> Checker<'a, '_, '_> {
                     )
                     .label("never substituted here")
                     .help("pass it in as a param of the finally task: `params: #{ status: \"…\" }`, then use `$(params.status)`"),
-                    _ => Diagnostic::error("E204", format!("`{text}` is a pipeline variable; a {} cannot see it", env.what()))
+                    _ => Diagnostic::warning("E204", format!("`{text}` is a pipeline variable; a {} cannot see it", env.what()))
                         .label("never substituted here")
                         .help("pass the value in as a param from a finally pipeline task"),
                 };
@@ -575,7 +575,7 @@ impl<'a> Checker<'a, '_, '_> {
                 unknown
             }
             Var::FinallyResult { .. } => {
-                let d = Diagnostic::error(
+                let d = Diagnostic::warning(
                     "E212",
                     format!("`{text}` can only be used in a pipeline's `results`"),
                 )
@@ -603,7 +603,7 @@ impl<'a> Checker<'a, '_, '_> {
         let mut names: Vec<&str> = env.ws.keys().copied().collect();
         names.extend(env.ws_extra.iter().copied());
         names.sort_unstable();
-        let d = Diagnostic::error(
+        let d = Diagnostic::warning(
             "E206",
             format!("the {} declares no workspace `{name}`", env.what()),
         )
@@ -624,7 +624,7 @@ impl<'a> Checker<'a, '_, '_> {
 
     fn pipeline_only(&mut self, site: &Site, r: &Reference, env: &TaskEnv) {
         let text = &site.text[r.start..r.end];
-        let d = Diagnostic::error("E204", format!("`{text}` refers to another pipeline task, which a {} cannot see", match env.host {
+        let d = Diagnostic::warning("E204", format!("`{text}` refers to another pipeline task, which a {} cannot see", match env.host {
             Host::TaskRun => "TaskRun",
             Host::Action(_) => "step action",
             _ => "Task",
