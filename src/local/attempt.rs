@@ -646,11 +646,29 @@ impl<'a> Attempt<'a> {
                 continue;
             };
             let ro = w.read_only || decl.read_only == Some(true);
-            let mut m = Mount::new(w.dir.clone(), &decl.effective_mount_path(), ro);
-            if listed.contains(w.name.as_str()) {
-                m.only = Some(w.name.clone());
+            if !listed.contains(w.name.as_str()) {
+                out.push(Mount::new(w.dir.clone(), &decl.effective_mount_path(), ro));
+                continue;
             }
-            out.push(m);
+            // isolated: only the containers that list it, at their own mountPath if they give one
+            for c in r
+                .steps
+                .iter()
+                .map(|s| &s.container)
+                .chain(r.sidecars.iter())
+            {
+                let Some(u) = c.workspaces.iter().find(|u| u.name == w.name) else {
+                    continue;
+                };
+                let target = u
+                    .mount_path
+                    .clone()
+                    .filter(|p| !p.is_empty())
+                    .unwrap_or_else(|| decl.effective_mount_path());
+                let mut m = Mount::new(w.dir.clone(), &target, ro);
+                m.container = Some(c.name.clone());
+                out.push(m);
+            }
         }
         let mut volumes: BTreeMap<&str, (PathBuf, bool)> = BTreeMap::new();
         for v in &r.volumes {
@@ -1197,9 +1215,7 @@ struct Mount {
     source: PathBuf,
     target: String,
     read_only: bool,
-    /// Only for containers that list this workspace (isolated workspaces).
-    only: Option<String>,
-    /// Only for this container (its own `volumeMounts`).
+    /// Only for this container (its own `volumeMounts`, isolated workspaces).
     container: Option<String>,
 }
 
@@ -1209,21 +1225,12 @@ impl Mount {
             source,
             target: target.to_string(),
             read_only,
-            only: None,
             container: None,
         }
     }
 
     fn applies_to(&self, c: &Container) -> bool {
-        if let Some(n) = &self.container
-            && *n != c.name
-        {
-            return false;
-        }
-        match &self.only {
-            Some(ws) => c.workspaces.iter().any(|w| &w.name == ws),
-            None => true,
-        }
+        self.container.as_ref().is_none_or(|n| *n == c.name)
     }
 }
 

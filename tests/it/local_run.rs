@@ -562,6 +562,84 @@ emit(p);
 }
 
 #[test]
+fn keep_and_timeout_flags() {
+    let script = format!(
+        r##"
+let t = task("work", #{{ results: ["r"] }});
+t.step("write", "{ALPINE}", "#!/bin/sh\nprintf kept > $(results.r.path)\n");
+let slow = task("slow");
+slow.step("wait", "{ALPINE}", "#!/bin/sh\necho waiting\nsleep 120\n");
+let p = pipeline("flags");
+let w = p.task("work", t);
+p.task("slow", slow).after(w);
+emit(p);
+"##
+    );
+    let dir = script_dir(&script);
+    // --timeout stops the run; --keep keeps its directory and says where
+    let out = command(dir.path(), "host", false, &["--timeout", "3s", "--keep"])
+        .output()
+        .unwrap();
+    let out = Out {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    assert_eq!(out.code, 1, "{out}");
+    out.expect(&[
+        "[slow/wait] waiting\n",
+        "note: --timeout 3s reached: stopping the run",
+        "was cancelled",
+    ]);
+    let kept = out
+        .stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("note: kept the run's directories: "))
+        .and_then(|l| l.split(' ').next())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| panic!("no kept directory in:\n{out}"));
+    let name = run_name(&out.stderr).unwrap();
+    let result = kept
+        .join("taskruns")
+        .join(format!("{name}-work"))
+        .join("results/r");
+    assert_eq!(std::fs::read_to_string(&result).unwrap(), "kept");
+    std::fs::remove_dir_all(&kept).unwrap();
+    assert_clean("host", &name);
+}
+
+#[test]
+fn isolated_workspaces_are_mounted_only_where_listed() {
+    if !podman() {
+        return;
+    }
+    let script = format!(
+        r##"
+let t = task("iso");
+let src = t.workspace("src");
+t.step(#{{ name: "listed", image: "{ALPINE}", workspaces: [#{{ name: "src", mountPath: "/mnt/src" }}],
+    script: "#!/bin/sh\necho at $(workspaces.src.path)\ncat /mnt/src/input.txt\n" }});
+t.step("unlisted", "{ALPINE}", "#!/bin/sh\nls /workspace/src 2>/dev/null || echo not mounted\n");
+let p = pipeline("iso");
+let ws = p.workspace("src");
+p.task("iso", t, #{{ workspaces: #{{ src: ws }} }});
+emit(p);
+"##
+    );
+    let dir = script_dir(&script);
+    let mine = dir.path().join("checkout");
+    std::fs::create_dir(&mine).unwrap();
+    std::fs::write(mine.join("input.txt"), "isolated\n").unwrap();
+    let out = run_in(dir.path(), "podman", true, &["-w", "src=./checkout"]);
+    assert_eq!(out.code, 0, "{out}");
+    out.expect(&[
+        "[iso/listed] at /mnt/src\n",
+        "[iso/listed] isolated\n",
+        "[iso/unlisted] not mounted\n",
+    ]);
+}
+
+#[test]
 fn remote_tasks_need_a_task_file() {
     let script = r##"
 let p = pipeline("remote");
