@@ -7,9 +7,10 @@
 
 use super::cluster::{ClusterArgs, report_error};
 use super::{CompileArgs, ExitStatus, compile_reporting};
-use crate::cluster::follow::{FollowEvent, FollowOptions, GaveUp, OnInterrupt, Summary, TaskState};
+use crate::cluster::follow::{FollowOptions, OnInterrupt};
 use crate::cluster::run::{RunJob, RunOutcome};
 use crate::cluster::{self, ApplyOptions, CancelMode, ObjectResult, Outcome, objects};
+use crate::events::{FollowEvent, GaveUp, Summary, TaskState};
 use crate::exec::plan::{self as runs, RunRequest};
 use clap::{Args, ValueEnum};
 use std::io::{IsTerminal, Write};
@@ -27,7 +28,7 @@ pub struct RunArgs {
     #[arg(short = 'p', long = "param", value_name = "NAME=VALUE")]
     params: Vec<String>,
     /// Bind a pipeline workspace: NAME=emptyDir | NAME=pvc:CLAIM | NAME=configMap:NAME | NAME=secret:NAME |
-    /// NAME=volumeClaimTemplate:SIZE, each optionally with ,subPath=DIR (repeatable)
+    /// NAME=volumeClaimTemplate:SIZE, each optionally with ,subPath=DIR; with --local also NAME=DIR (repeatable)
     #[arg(short = 'w', long = "workspace", value_name = "NAME=BINDING")]
     workspaces: Vec<String>,
     /// Send one self-contained PipelineRun (pipelineSpec with the script's Tasks inline); apply nothing
@@ -40,6 +41,7 @@ pub struct RunArgs {
     #[arg(long)]
     detach: bool,
     /// Stop waiting after this long (Go duration: 90s, 10m, 1h) and exit 1; the run is NOT cancelled
+    /// (with --local: the run is stopped)
     #[arg(long, value_name = "DURATION")]
     timeout: Option<String>,
     /// Tekton's own time limit for the run (spec.timeouts.pipeline); Tekton fails the run when it is over
@@ -63,8 +65,13 @@ pub struct RunArgs {
     #[command(flatten)]
     cluster: ClusterArgs,
     #[command(flatten)]
+    local: local::LocalArgs,
+    #[command(flatten)]
     compile: CompileArgs,
 }
+
+#[path = "run_local.rs"]
+mod local;
 
 /// How status is shown (shared with `logs`).
 #[derive(Debug, Args)]
@@ -92,6 +99,12 @@ enum View {
 }
 
 pub fn run(args: RunArgs) -> ExitStatus {
+    if args.local.local {
+        return local::run(args);
+    }
+    if let Some(flag) = args.local.only_local() {
+        return super::usage_error(&format!("{flag} needs --local"));
+    }
     let timeout = match args
         .timeout
         .as_deref()
@@ -672,7 +685,7 @@ pub(super) fn summary_text(s: &Summary) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cluster::follow::{Condition, TaskSummary};
+    use crate::events::{Condition, TaskSummary};
 
     fn task(name: &str, state: TaskState) -> TaskSummary {
         TaskSummary {

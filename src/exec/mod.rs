@@ -11,6 +11,7 @@ pub mod plan;
 pub mod run;
 pub mod simulate;
 pub mod subst;
+pub mod taskrun;
 pub mod when;
 
 pub use graph::TaskGraph;

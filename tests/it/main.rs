@@ -12,6 +12,7 @@ mod emit;
 mod examples;
 mod hostile;
 mod import;
+mod local_run;
 mod lsp;
 mod openapi;
 mod refs;
