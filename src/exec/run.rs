@@ -281,6 +281,8 @@ pub struct Execution {
     tasks_timed_out: bool,
     finally_timed_out: bool,
     next_order: usize,
+    /// The DAG tasks in topological order (waves flattened); empty when the graph has a cycle.
+    order: Vec<usize>,
 }
 
 /// The state of a run in Tekton's words.
@@ -382,8 +384,14 @@ impl Execution {
             tasks_timed_out: false,
             finally_timed_out: false,
             next_order: 0,
+            order: Vec::new(),
             input,
         };
+        e.order = e
+            .graph
+            .waves()
+            .map(|w| w.into_iter().flatten().collect())
+            .unwrap_or_default();
         e.resolve_params();
         if e.failure.is_none() && !e.graph.cycles().is_empty() {
             e.failure = Some((
@@ -540,22 +548,19 @@ impl Execution {
             Decision::Undecided(_) => TaskOutcome::Undecided,
             Decision::Invalid(_) => TaskOutcome::Failed,
             Decision::Scheduled => {
-                let outs: Vec<TaskOutcome> = t
-                    .children
-                    .iter()
-                    .map(|c| self.child_outcome(i, c))
-                    .collect();
-                if outs
-                    .iter()
-                    .any(|o| matches!(o, TaskOutcome::Running | TaskOutcome::Pending))
-                {
-                    return TaskOutcome::Running;
+                // running while any TaskRun runs; then the first that is not ok (no allocation:
+                // this is asked for every task on every pass)
+                let mut first_bad = None;
+                for c in &t.children {
+                    match self.child_outcome(i, c) {
+                        TaskOutcome::Running | TaskOutcome::Pending => return TaskOutcome::Running,
+                        TaskOutcome::Succeeded => {}
+                        other => {
+                            first_bad.get_or_insert(other);
+                        }
+                    }
                 }
-                // a failure wins over a timeout wins over a cancellation (the first that is not ok)
-                outs.iter()
-                    .copied()
-                    .find(|o| *o != TaskOutcome::Succeeded)
-                    .unwrap_or(TaskOutcome::Succeeded)
+                first_bad.unwrap_or(TaskOutcome::Succeeded)
             }
         }
     }
@@ -849,10 +854,7 @@ impl Execution {
             }
             return actions;
         }
-        let order: Vec<usize> = match self.graph.waves() {
-            Some(w) => w.into_iter().flatten().collect(),
-            None => return actions,
-        };
+        let order = std::mem::take(&mut self.order);
         // DAG tasks, parents before children; `IsStopping` only changes here when a task fails
         // validation, so it is computed once (keeps a pass linear in the number of tasks)
         let mut stopping = self.is_stopping();
@@ -865,6 +867,7 @@ impl Execution {
                 self.schedule_or_skip(i, d, &mut actions);
             }
         }
+        self.order = order;
         // finally tasks once every DAG task is done
         if self.dag_done() && self.graph.nodes.len() > self.graph.dag_count {
             if self.finally_start.is_none() {
