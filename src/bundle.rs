@@ -111,11 +111,26 @@ impl Resource {
 /// Source positions of the parts of one object, keyed by field path (`spec.steps[0].script`).
 /// The empty path is the object itself (where it was created).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Origins(BTreeMap<String, Span>);
+pub struct Origins(
+    BTreeMap<String, Span>,
+    /// When the object was made inside a module: the calls that led there from the user's script,
+    /// innermost first (a label for each call site).
+    pub Vec<(Span, String)>,
+);
 
 impl Origins {
     pub fn new() -> Origins {
         Origins::default()
+    }
+
+    /// The call trace from the user's script to where the object was made (empty when it was made in
+    /// the user's script itself), innermost call first.
+    pub fn trace(&self) -> &[(Span, String)] {
+        &self.1
+    }
+
+    pub fn set_trace(&mut self, trace: Vec<(Span, String)>) {
+        self.1 = trace;
     }
 
     pub fn insert(&mut self, path: impl Into<String>, span: Span) {

@@ -23,6 +23,7 @@ pub mod exec;
 pub mod expr;
 pub mod import;
 pub mod local;
+pub mod lsp;
 pub mod model;
 pub mod project;
 pub mod script;
@@ -46,6 +47,9 @@ pub struct Options {
     pub policy: diag::policy::Policy,
 }
 
+/// How deeply `--set` keys may nest (`a.b.c=v` is 3): the depth limit `--values` files have.
+pub const MAX_SET_DEPTH: usize = 64;
+
 impl Options {
     /// Applies `--set key=value`. Dotted keys create nested maps (`image.tag=v1`); values stay strings.
     pub fn set(&mut self, pair: &str) -> Result<(), String> {
@@ -55,8 +59,15 @@ impl Options {
         if key.is_empty() || key.split('.').any(str::is_empty) {
             return Err(format!("`--set {pair}`: the key must not be empty"));
         }
-        let mut map = &mut self.values;
         let parts: Vec<&str> = key.split('.').collect();
+        if parts.len() > MAX_SET_DEPTH {
+            return Err(format!(
+                "`--set`: the key `{}…` nests {} levels deep (at most {MAX_SET_DEPTH})",
+                parts[..3].join("."),
+                parts.len()
+            ));
+        }
+        let mut map = &mut self.values;
         for part in &parts[..parts.len() - 1] {
             let entry = map
                 .entry(part.to_string())
@@ -73,9 +84,10 @@ impl Options {
         Ok(())
     }
 
-    /// Merges a `--values` YAML document (a mapping) into the values, deeply.
+    /// Merges a `--values` YAML document (a mapping) into the values, deeply. Scalars whose parsed value
+    /// would not print back as written keep their text (`tag: 1.10` is the string `"1.10"`).
     pub fn merge_values_yaml(&mut self, text: &str) -> Result<(), String> {
-        let v = emit::parse_value(text).map_err(|e| e.to_string())?;
+        let v = emit::parse_values(text).map_err(|e| e.to_string())?;
         match v {
             serde_json::Value::Object(m) => {
                 merge(&mut self.values, m);
@@ -166,18 +178,21 @@ impl Failure {
 /// Compiles a script file: evaluate, then validate. `file()` and relative imports may read the
 /// script's directory tree.
 pub fn compile_file(path: &Path, opts: &Options) -> Result<Compilation, Failure> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) => {
-            return Err(Failure {
-                sources: SourceMap::new(),
-                diagnostics: Diagnostics(vec![Diagnostic::error(
-                    "E016",
-                    format!("cannot read {}: {e}", path.display()),
-                )]),
-            });
-        }
-    };
+    match source::read_text_file(path, source::MAX_INPUT_BYTES) {
+        Ok(text) => compile_text(path, &text, opts),
+        Err(e) => Err(Failure {
+            sources: SourceMap::new(),
+            diagnostics: Diagnostics(vec![Diagnostic::error(
+                "E016",
+                format!("cannot read {}: {e}", path.display()),
+            )]),
+        }),
+    }
+}
+
+/// Compiles `text` as the script at `path` (an editor's unsaved buffer): `file()` and relative imports
+/// read next to `path`, as for [`compile_file`].
+pub fn compile_text(path: &Path, text: &str, opts: &Options) -> Result<Compilation, Failure> {
     let root = path
         .parent()
         .map(|p| {
@@ -191,7 +206,7 @@ pub fn compile_file(path: &Path, opts: &Options) -> Result<Compilation, Failure>
     compile_input(
         script::ScriptInput {
             name: path.to_string_lossy().replace('\\', "/"),
-            text,
+            text: text.to_string(),
             root,
             values: serde_json::Value::Object(opts.values.clone()),
         },
@@ -214,10 +229,12 @@ pub fn compile_str(name: &str, text: &str, opts: &Options) -> Result<Compilation
 }
 
 fn compile_input(input: script::ScriptInput, opts: &Options) -> Result<Compilation, Failure> {
-    let (sources, evaluated) = script::evaluate(input);
+    diag::suggest::reset_budget();
+    let (sources, evaluated, script_warnings) = script::evaluate(input);
     let bundle = match evaluated {
         Ok(b) => b,
         Err(mut diagnostics) => {
+            diagnostics.extend(script_warnings);
             opts.policy.apply(&mut diagnostics, &sources);
             return Err(Failure {
                 sources,
@@ -225,7 +242,18 @@ fn compile_input(input: script::ScriptInput, opts: &Options) -> Result<Compilati
             });
         }
     };
-    let checked = validate::check(bundle, &sources, &opts.settings);
+    let checked = match validate::check(bundle, &sources, &opts.settings) {
+        Ok((bundle, mut warnings)) => {
+            warnings.extend(script_warnings);
+            warnings.sort();
+            Ok((bundle, warnings))
+        }
+        Err(mut diagnostics) => {
+            diagnostics.extend(script_warnings);
+            diagnostics.sort();
+            Err(diagnostics)
+        }
+    };
     finish(checked, sources, &opts.policy)
 }
 
@@ -266,12 +294,13 @@ pub fn check_yaml_files(
     paths: &[std::path::PathBuf],
     opts: &Options,
 ) -> Result<Compilation, Failure> {
+    diag::suggest::reset_budget();
     let mut sources = SourceMap::new();
     let mut bundle = bundle::Bundle::default();
     let mut diagnostics = Diagnostics::default();
     let mut input_warnings = Diagnostics::default();
     for path in paths {
-        let text = match std::fs::read_to_string(path) {
+        let text = match source::read_text_file(path, source::MAX_INPUT_BYTES) {
             Ok(t) => t,
             Err(e) => {
                 diagnostics.push(Diagnostic::error(

@@ -147,7 +147,7 @@ pub fn discover() -> Result<Option<Project>, ProjectError> {
 pub fn load(path: &Path) -> Result<Project, ProjectError> {
     let shown = shown_path(path);
     let mut sources = SourceMap::new();
-    let text = match std::fs::read_to_string(path) {
+    let text = match crate::source::read_text_file(path, crate::source::MAX_INPUT_BYTES) {
         Ok(t) => t,
         Err(e) => {
             return Err(ProjectError {
@@ -335,9 +335,9 @@ pub fn require_gates(
     needed: &crate::validate::FeatureGates,
 ) -> Result<Option<String>, String> {
     use crate::validate::FeatureGates;
-    let text = match std::fs::read_to_string(path) {
+    let text = match crate::source::read_text_file(path, crate::source::MAX_INPUT_BYTES) {
         Ok(t) => Some(t),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(crate::source::ReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
     };
     let (new_text, want) = match &text {
@@ -391,14 +391,59 @@ pub fn require_gates(
 
 /// The files matching `pattern` below `root`, sorted; test files (`*.test.rhai`, run by `tekscript
 /// test`) are not scripts to build.
+///
+/// A `**` pattern is matched by a walk that does not follow symbolic links to directories: the
+/// glob crate's own walk follows them, so a link to `.` or `..` in the repository made it endless
+/// (two such links: exponential).
 fn expand(root: &Path, pattern: &str) -> Result<Vec<PathBuf>, String> {
     let full = root.join(pattern);
     let full = full.to_string_lossy();
-    let paths = glob::glob(&full).map_err(|e| e.msg.to_string())?;
-    let mut out: Vec<PathBuf> = paths
-        .filter_map(Result::ok)
-        .filter(|p| p.is_file() && !p.to_string_lossy().ends_with(crate::testing::SUFFIX))
-        .collect();
+    let mut out: Vec<PathBuf> = if pattern.contains("**") {
+        let matcher = glob::Pattern::new(&full).map_err(|e| e.msg.to_string())?;
+        let options = glob::MatchOptions {
+            case_sensitive: true,
+            require_literal_separator: true,
+            require_literal_leading_dot: false,
+        };
+        // Start at the last directory before a component with a wildcard.
+        let mut start = PathBuf::new();
+        for c in Path::new(full.as_ref()).components() {
+            if c.as_os_str().to_string_lossy().contains(['*', '?', '[']) {
+                break;
+            }
+            start.push(c);
+        }
+        let mut found = Vec::new();
+        let mut dirs = vec![start];
+        while let Some(dir) = dirs.pop() {
+            // (an empty start is the working directory; paths under it stay relative, as the
+            // pattern is)
+            let read = if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir.as_path()
+            };
+            let Ok(entries) = std::fs::read_dir(read) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let p = dir.join(e.file_name());
+                if e.file_type().is_ok_and(|t| t.is_dir()) {
+                    dirs.push(p);
+                } else if p.is_file() && matcher.matches_path_with(&p, options) {
+                    found.push(p);
+                }
+            }
+        }
+        found
+    } else {
+        glob::glob(&full)
+            .map_err(|e| e.msg.to_string())?
+            .filter_map(Result::ok)
+            .filter(|p| p.is_file())
+            .collect()
+    };
+    out.retain(|p| !p.to_string_lossy().ends_with(crate::testing::SUFFIX));
     out.sort();
     Ok(out)
 }
@@ -517,6 +562,53 @@ mod tests {
         let d = parse(text, f, dir.path()).unwrap_err();
         let codes: Vec<_> = d.iter().map(|d| d.code).collect();
         assert_eq!(codes, ["E704", "E703"]);
+    }
+
+    #[test]
+    fn recursive_globs_do_not_follow_directory_symlinks() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::create_dir_all(d.join("p/deep/er")).unwrap();
+        for f in [
+            "p/a.rhai",
+            "p/deep/b.rhai",
+            "p/deep/er/c.rhai",
+            "p/deep/notes.txt",
+        ] {
+            std::fs::write(d.join(f), "").unwrap();
+        }
+        #[cfg(unix)]
+        {
+            // two loops: the glob crate's walk never ended
+            std::os::unix::fs::symlink(".", d.join("p/l1")).unwrap();
+            std::os::unix::fs::symlink("..", d.join("p/deep/l2")).unwrap();
+            std::os::unix::fs::symlink("a.rhai", d.join("p/link.rhai")).unwrap();
+        }
+        let rel = |v: Vec<PathBuf>| -> Vec<String> {
+            v.iter()
+                .map(|p| p.strip_prefix(d).unwrap().to_string_lossy().into_owned())
+                .collect()
+        };
+        let mut all = vec!["p/a.rhai", "p/deep/b.rhai", "p/deep/er/c.rhai"];
+        if cfg!(unix) {
+            all.push("p/link.rhai");
+            all.sort();
+        }
+        assert_eq!(rel(expand(d, "**/*.rhai").unwrap()), all);
+        assert_eq!(
+            rel(expand(d, "p/deep/**/*.rhai").unwrap()),
+            ["p/deep/b.rhai", "p/deep/er/c.rhai"]
+        );
+        assert_eq!(rel(expand(d, "p/*.rhai").unwrap())[0], "p/a.rhai");
+        assert!(expand(d, "**/[.rhai").is_err());
+        // relative to the working directory (an empty root), as `tekscript check` in the
+        // project's directory uses it
+        let found = expand(Path::new(""), "src/**/project.rs").unwrap();
+        assert!(
+            found.contains(&PathBuf::from("src/project.rs")),
+            "{found:?}"
+        );
+        assert!(found.iter().all(|p| p.starts_with("src")), "{found:?}");
     }
 
     #[test]

@@ -5,6 +5,74 @@
 //! positions; [`SourceMap::offset`] converts them against the exact text that was evaluated.
 
 use std::fmt;
+use std::io::Read;
+use std::path::Path;
+
+/// The largest input tekscript reads: a script or module, a YAML file for `check`/`import`, a
+/// `--values` file, standard input.
+pub const MAX_INPUT_BYTES: u64 = 64 << 20;
+
+/// Why [`read_text_file`] or [`read_text`] gave no text.
+#[derive(Debug)]
+pub enum ReadError {
+    Io(std::io::Error),
+    /// The path is a directory.
+    Directory,
+    /// More than the limit (in bytes).
+    TooLarge(u64),
+    /// Not valid UTF-8.
+    NotUtf8,
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReadError::Io(e) => write!(f, "{e}"),
+            ReadError::Directory => write!(f, "it is a directory"),
+            ReadError::TooLarge(limit) => write!(f, "it is larger than {}", human_bytes(*limit)),
+            ReadError::NotUtf8 => write!(f, "it is not UTF-8 text"),
+        }
+    }
+}
+
+/// `1048576` → `1 MiB`.
+pub fn human_bytes(n: u64) -> String {
+    match n {
+        n if n >= 1 << 30 && n % (1 << 30) == 0 => format!("{} GiB", n >> 30),
+        n if n >= 1 << 20 && n % (1 << 20) == 0 => format!("{} MiB", n >> 20),
+        n if n >= 1 << 10 && n % (1 << 10) == 0 => format!("{} KiB", n >> 10),
+        n => format!("{n} bytes"),
+    }
+}
+
+/// Reads a UTF-8 text file of at most `limit` bytes. A directory is refused; a regular file that
+/// is larger is refused before anything is read; anything else (a pipe, `/dev/stdin`, a device)
+/// is read up to the limit, so an endless input such as `/dev/zero` stops there instead of filling
+/// memory.
+pub fn read_text_file(path: &Path, limit: u64) -> Result<String, ReadError> {
+    let meta = std::fs::metadata(path).map_err(ReadError::Io)?;
+    if meta.is_dir() {
+        return Err(ReadError::Directory);
+    }
+    if meta.is_file() && meta.len() > limit {
+        return Err(ReadError::TooLarge(limit));
+    }
+    let file = std::fs::File::open(path).map_err(ReadError::Io)?;
+    read_text(file, limit)
+}
+
+/// Reads UTF-8 text from `reader`, at most `limit` bytes (one more is an error).
+pub fn read_text(reader: impl Read, limit: u64) -> Result<String, ReadError> {
+    let mut bytes = Vec::new();
+    reader
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(ReadError::Io)?;
+    if bytes.len() as u64 > limit {
+        return Err(ReadError::TooLarge(limit));
+    }
+    String::from_utf8(bytes).map_err(|_| ReadError::NotUtf8)
+}
 
 /// Index of a file in a [`SourceMap`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -229,6 +297,38 @@ mod tests {
         assert_eq!(f.offset(9, 9), 2);
         assert_eq!(f.offset(1, 99), 1);
         assert_eq!(f.line_col(100), (2, 1));
+    }
+
+    #[test]
+    fn reads_are_bounded() {
+        assert_eq!(read_text(&b"abc"[..], 3).unwrap(), "abc");
+        assert!(matches!(
+            read_text(&b"abcd"[..], 3),
+            Err(ReadError::TooLarge(3))
+        ));
+        assert!(matches!(
+            read_text(&[0xff, 0xfe][..], 3),
+            Err(ReadError::NotUtf8)
+        ));
+        // an endless reader stops at the limit
+        let zero = std::io::repeat(0);
+        assert!(matches!(
+            read_text(zero, 1 << 20),
+            Err(ReadError::TooLarge(_))
+        ));
+        let dir = tempfile::tempdir().unwrap();
+        assert!(matches!(
+            read_text_file(dir.path(), 10),
+            Err(ReadError::Directory)
+        ));
+        let f = dir.path().join("big");
+        std::fs::write(&f, "0123456789x").unwrap();
+        assert_eq!(
+            read_text_file(&f, 10).unwrap_err().to_string(),
+            "it is larger than 10 bytes"
+        );
+        assert_eq!(read_text_file(&f, 11).unwrap(), "0123456789x");
+        assert_eq!(human_bytes(64 << 20), "64 MiB");
     }
 
     #[test]

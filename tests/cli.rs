@@ -142,7 +142,11 @@ fn explain_prints_the_long_explanation() {
     let s = text(&out.stdout);
     assert!(s.starts_with("E004: unknown field"), "{s}");
     assert!(s.contains("Wrong:") && s.contains("Fixed:"), "{s}");
-    assert_eq!(run(&["explain", "E999"]).status.code(), Some(1));
+    assert_eq!(
+        run(&["explain", "E999"]).status.code(),
+        Some(2),
+        "an unknown code is a usage error"
+    );
     let list = text(&run(&["explain", "--list"]).stdout);
     assert!(list.lines().count() > 10);
 }
@@ -322,4 +326,28 @@ fn check_yaml_files_together() {
     // the pipeline in one file is checked against the task in the other
     assert!(err.contains("pipeline.yaml:11:"), "{err}");
     assert!(err.contains("E217") && err.contains("E218"), "{err}");
+}
+
+#[test]
+fn definitions_writes_rhai_definition_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("defs");
+    let o = run(&["definitions", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let mut all = String::new();
+    for e in std::fs::read_dir(&out).unwrap() {
+        let p = e.unwrap().path();
+        assert!(p.to_string_lossy().ends_with(".d.rhai"), "{}", p.display());
+        all.push_str(&std::fs::read_to_string(p).unwrap());
+    }
+    // host functions with their parameter types, and the stdlib modules
+    assert!(
+        all.contains("fn pipeline(_: string) -> Pipeline;"),
+        "{all:.3000}"
+    );
+    assert!(all.contains("-> PipelineTask;"), "{all:.3000}");
+    assert!(
+        all.contains("module git;") && all.contains("fn clone("),
+        "{all:.3000}"
+    );
 }

@@ -57,7 +57,7 @@ fn build_all(args: &BuildArgs) -> ExitStatus {
         };
         let status = match args.compile.options_with(Some(proj), Some(entry)) {
             Ok(opts) => build_one(args, &entry.script, Some(dir), &opts),
-            Err(e) => super::usage_error(&e),
+            Err(e) => args.compile.report(e),
         };
         worst = worse(worst, status);
     }

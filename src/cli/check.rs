@@ -26,7 +26,7 @@ pub fn run(args: CheckArgs) -> ExitStatus {
         for entry in entries {
             let status = match args.compile.options_with(Some(proj), Some(entry)) {
                 Ok(opts) => check(&args, std::slice::from_ref(&entry.script), &opts),
-                Err(e) => usage_error(&e),
+                Err(e) => args.compile.report(e),
             };
             worst = match (worst, status) {
                 (ExitStatus::Error, _) | (_, ExitStatus::Error) => ExitStatus::Error,

@@ -29,7 +29,8 @@ pub fn run(args: ExplainArgs) -> ExitStatus {
             eprintln!(
                 "error: unknown diagnostic code `{code}`; `tekscript explain --list` shows them all"
             );
-            ExitStatus::Failure
+            // a wrong argument is a usage error
+            ExitStatus::Error
         }
     }
 }

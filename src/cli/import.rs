@@ -15,7 +15,6 @@ use crate::diag::render::{Format, render};
 use crate::import::script::{self, Skipped, Verdict};
 use crate::source::SourceMap;
 use clap::Args;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Args)]
@@ -82,15 +81,19 @@ fn is_yaml(p: &Path) -> bool {
     matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
 }
 
+/// Collects the YAML files under `dir`, sorted. Symbolic links to directories are not followed
+/// (a link to `.` or to a parent would otherwise make the walk endless); links to files are read.
 fn walk(dir: &Path, rel: &Path, out: &mut Vec<Source>) -> std::io::Result<()> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .map(|e| e.map(|e| e.path()))
+    let mut entries: Vec<(PathBuf, std::fs::FileType)> = std::fs::read_dir(dir)?
+        .map(|e| e.and_then(|e| Ok((e.path(), e.file_type()?))))
         .collect::<Result<_, _>>()?;
-    entries.sort();
-    for p in entries {
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    for (p, kind) in entries {
         let name = PathBuf::from(p.file_name().unwrap_or_default());
-        if p.is_dir() {
+        if kind.is_dir() {
             walk(&p, &rel.join(&name), out)?;
+        } else if kind.is_symlink() && p.is_dir() {
+            continue;
         } else if is_yaml(&p) {
             out.push(Source {
                 out_name: rel.join(rhai_name(&p)),
@@ -145,14 +148,15 @@ pub fn run(args: ImportArgs) -> ExitStatus {
         let (display, text) = if let Some((display, text)) = &f.text {
             (display.clone(), text.clone())
         } else if f.path.as_os_str() == "-" {
-            let mut t = String::new();
-            if let Err(e) = std::io::stdin().read_to_string(&mut t) {
-                eprintln!("error: cannot read stdin: {e}");
-                return ExitStatus::Error;
+            match crate::source::read_text(std::io::stdin(), crate::source::MAX_INPUT_BYTES) {
+                Ok(t) => ("<stdin>".to_string(), t),
+                Err(e) => {
+                    eprintln!("error: cannot read stdin: {e}");
+                    return ExitStatus::Error;
+                }
             }
-            ("<stdin>".to_string(), t)
         } else {
-            match std::fs::read_to_string(&f.path) {
+            match crate::source::read_text_file(&f.path, crate::source::MAX_INPUT_BYTES) {
                 Ok(t) => (f.path.to_string_lossy().replace('\\', "/"), t),
                 Err(e) => {
                     eprintln!("error: cannot read {}: {e}", f.path.display());

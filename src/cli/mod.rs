@@ -14,6 +14,7 @@ mod explain;
 mod graph;
 mod import;
 mod logs;
+mod lsp;
 mod project;
 mod run;
 mod shell;
@@ -84,6 +85,10 @@ enum Command {
     Logs(logs::LogsArgs),
     /// Cancel a running PipelineRun
     Cancel(cancel::CancelArgs),
+    /// Run the language server (LSP over stdin/stdout) for editors
+    Lsp(lsp::LspArgs),
+    /// Write Rhai definition files (.d.rhai) of the script API and the stdlib into DIR
+    Definitions(lsp::DefinitionsArgs),
     /// Show what a run would do (order, skips, params, results, status) with no cluster or container
     Simulate(simulate::SimulateArgs),
     /// Draw a pipeline's task graph (Mermaid, Graphviz DOT or text)
@@ -176,27 +181,60 @@ impl OutputArgs {
     }
 }
 
+/// Why the inputs of a compilation cannot be resolved.
+enum InputError {
+    /// A usage error: a plain `error:` line.
+    Usage(String),
+    /// A `--set`/`--values` input that cannot be used (E014), or a values file that cannot be read
+    /// (E016).
+    Input(Box<crate::diag::Diagnostic>),
+}
+
+impl From<String> for InputError {
+    fn from(e: String) -> InputError {
+        InputError::Usage(e)
+    }
+}
+
 impl CompileArgs {
-    /// Resolves inputs into compile options; errors are usage errors (exit 2). The project file's
-    /// settings come first, then the entry's values and `set`, then the command line's.
+    /// Resolves inputs into compile options. The project file's settings come first, then the
+    /// entry's values and `set`, then the command line's. A `--set`/`--values` input that cannot be
+    /// used is E014, a values file that cannot be read E016; other errors are usage errors. All exit 2
+    /// ([`CompileArgs::report`]).
     fn options_with(
         &self,
         project: Option<&crate::project::Project>,
         entry: Option<&crate::project::Entry>,
-    ) -> Result<Options, String> {
+    ) -> Result<Options, InputError> {
+        use crate::diag::Diagnostic;
+        let set_error = |e: String| {
+            InputError::Input(Box::new(
+                Diagnostic::error("E014", e)
+                    .help("write `--set key=value`; dotted keys nest (`--set image.tag=v1`)"),
+            ))
+        };
         let mut opts = Options::default();
         let entry_values = entry.map(|e| e.values.as_slice()).unwrap_or_default();
         for f in entry_values.iter().chain(&self.values) {
-            let text = std::fs::read_to_string(f)
-                .map_err(|e| format!("cannot read values file {}: {e}", f.display()))?;
-            opts.merge_values_yaml(&text)
-                .map_err(|e| format!("values file {}: {e}", f.display()))?;
+            let text =
+                crate::source::read_text_file(f, crate::source::MAX_INPUT_BYTES).map_err(|e| {
+                    InputError::Input(Box::new(Diagnostic::error(
+                        "E016",
+                        format!("cannot read values file {}: {e}", f.display()),
+                    )))
+                })?;
+            opts.merge_values_yaml(&text).map_err(|e| {
+                InputError::Input(Box::new(
+                    Diagnostic::error("E014", format!("values file {}: {e}", f.display()))
+                        .help("a values file is one YAML mapping (`key: value` lines)"),
+                ))
+            })?;
         }
         for s in entry.map(|e| e.set.as_slice()).unwrap_or_default() {
-            opts.set(s)?;
+            opts.set(s).map_err(set_error)?;
         }
         for s in &self.set {
-            opts.set(s)?;
+            opts.set(s).map_err(set_error)?;
         }
         let gates = self
             .feature_gates
@@ -223,6 +261,27 @@ impl CompileArgs {
         Ok(opts)
     }
 
+    /// Prints why the inputs cannot be resolved (a diagnostic in the chosen message format, or a
+    /// usage error); exit 2.
+    fn report(&self, e: InputError) -> ExitStatus {
+        match e {
+            InputError::Usage(message) => usage_error(&message),
+            InputError::Input(d) => {
+                let out = &self.output;
+                let d = [*d];
+                let sources = crate::source::SourceMap::new();
+                eprint!(
+                    "{}",
+                    crate::diag::render::render(&d, &sources, out.format(), out.color())
+                );
+                if matches!(out.format(), Format::Human) {
+                    eprint!("{}", crate::diag::render::render_summary(&d));
+                }
+                ExitStatus::Error
+            }
+        }
+    }
+
     /// The options for `script`: the project file's settings (and the entry's, when the script is one
     /// of its entries) under the command line's. A broken project file is reported here.
     fn options_for(&self, script: Option<&std::path::Path>) -> Result<Options, ExitStatus> {
@@ -231,7 +290,7 @@ impl CompileArgs {
             .zip(script)
             .and_then(|(p, s)| project::entry_for(p, s));
         self.options_with(project, entry)
-            .map_err(|e| usage_error(&e))
+            .map_err(|e| self.report(e))
     }
 }
 
@@ -263,6 +322,8 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Run(a) => run::run(a),
         Command::Logs(a) => logs::run(a),
         Command::Cancel(a) => cancel::run(a),
+        Command::Lsp(a) => lsp::run(a),
+        Command::Definitions(a) => lsp::definitions(a),
         Command::Simulate(a) => simulate::run(a),
         Command::Graph(a) => graph::run(a),
         Command::Test(a) => test::run_tests(a),

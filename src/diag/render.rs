@@ -98,7 +98,7 @@ fn severity_name(s: Severity) -> &'static str {
 /// `file:line:col: error[E004]: message` (no span: `error[E004]: message`). Newlines in the message are
 /// folded into spaces so the line stays one line.
 fn render_short(d: &Diagnostic, sources: &SourceMap) -> String {
-    let message = one_line(&d.message);
+    let message = escape_controls(&one_line(&d.message), false).into_owned();
     let more = match &d.more {
         Some(m) => format!(" (and {} more like this)", m.count),
         None => String::new(),
@@ -108,6 +108,24 @@ fn render_short(d: &Diagnostic, sources: &SourceMap) -> String {
         Some(span) => format!("{}: {head}", sources.location(span)),
         None => head,
     }
+}
+
+/// `text` with control characters written as escapes (`\u{1b}`, `\r`), so that a script cannot
+/// send terminal escape sequences through its messages. Newlines are kept when `keep_newlines`.
+pub fn escape_controls(text: &str, keep_newlines: bool) -> std::borrow::Cow<'_, str> {
+    let keep = |c: char| c == '\t' || (keep_newlines && c == '\n');
+    if !text.chars().any(|c| c.is_control() && !keep(c)) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() && !keep(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 fn one_line(s: &str) -> String {

@@ -24,8 +24,8 @@ pub use dir::{
     Difference, EmitDoc, OutputFile, WriteReport, check_dir, layout, unified_diff, write_dir,
 };
 pub use yaml::{
-    Positions, YamlError, parse_documents, parse_documents_with_positions, parse_value, path_index,
-    path_key, to_yaml, to_yaml_stream,
+    Positions, YamlError, parse_documents, parse_documents_with_positions, parse_value,
+    parse_values, path_index, path_key, to_yaml, to_yaml_stream,
 };
 
 use std::path::PathBuf;

@@ -127,6 +127,60 @@ pub fn parse_value(text: &str) -> Result<Value, YamlError> {
     Ok(into_value(doc, "", &mut None))
 }
 
+/// Reads a `--values` document (like [`parse_value`]), keeping the source text of scalars whose
+/// parsed value would not print back the same: `tag: 1.10` stays the string `"1.10"` (not the number
+/// 1.1), `flag: on` stays `"on"`, `id: 010` stays `"010"`. Scalars that print back unchanged (`2`,
+/// `3.5`, `true`) keep their YAML type.
+pub fn parse_values(text: &str) -> Result<Value, YamlError> {
+    let mut docs = parse_documents_with_positions(text)?;
+    if docs.len() > 1 {
+        return parse_value(text); // the same "more than one document" error
+    }
+    let Some((mut value, positions)) = docs.pop() else {
+        return Ok(Value::Null);
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    keep_scalar_text(&mut value, "", &positions, &lines);
+    Ok(value)
+}
+
+fn keep_scalar_text(v: &mut Value, path: &str, positions: &Positions, lines: &[&str]) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m.iter_mut() {
+                keep_scalar_text(x, &path_key(path, k), positions, lines);
+            }
+        }
+        Value::Array(a) => {
+            for (i, x) in a.iter_mut().enumerate() {
+                keep_scalar_text(x, &path_index(path, i), positions, lines);
+            }
+        }
+        Value::Number(_) | Value::Bool(_) => {
+            let Some(&(line, col)) = positions.get(path) else {
+                return;
+            };
+            let Some(src) = lines.get(line.wrapping_sub(1)) else {
+                return;
+            };
+            let rest: String = src.chars().skip(col.saturating_sub(1)).collect();
+            // a plain scalar ends at a comment, or at a flow separator
+            let end = rest
+                .find(" #")
+                .into_iter()
+                .chain(rest.find([',', ']', '}']))
+                .min()
+                .unwrap_or(rest.len());
+            let token = rest[..end].trim();
+            let canonical = v.to_string();
+            if !token.is_empty() && canonical != token {
+                *v = Value::String(token.to_string());
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Like [`parse_documents`], and also where each value is: for every node, its path and the
 /// 1-based (line, column) where the value starts.
 ///
@@ -489,5 +543,27 @@ spec:
         let direct: Value = serde_saphyr::from_str_with_options(text, de_options()).unwrap();
         assert_eq!(plain[0], direct);
         assert_eq!(plain[0]["c"], json!({"p": 2, "q": [1, 2]}));
+    }
+}
+
+#[cfg(test)]
+mod values_tests {
+    use super::parse_values;
+    use serde_json::json;
+
+    #[test]
+    fn scalars_keep_their_source_text_when_parsing_would_change_it() {
+        // issue 13 §3: version numbers survive `--values`
+        let v = parse_values(
+            "tag: 1.10\nflag: on\nid: 010\nreplicas: 2\nratio: 3.5\nenabled: true\nlist: [1.20, 7]\nnested:\n  go: 1.20 # pinned\nname: x\n",
+        )
+        .unwrap();
+        assert_eq!(
+            v,
+            json!({
+                "tag": "1.10", "flag": "on", "id": "010", "replicas": 2, "ratio": 3.5,
+                "enabled": true, "list": ["1.20", 7], "nested": { "go": "1.20" }, "name": "x"
+            })
+        );
     }
 }

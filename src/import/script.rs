@@ -2626,7 +2626,7 @@ pub enum Verdict {
 /// Evaluates `text` (no validation: only the objects are compared) and compares what it emits
 /// with `docs`.
 pub fn verify(name: &str, text: &str, docs: &[Resource]) -> Verdict {
-    let (sources, result) = crate::script::evaluate(crate::script::ScriptInput {
+    let (sources, result, _warnings) = crate::script::evaluate(crate::script::ScriptInput {
         name: name.to_string(),
         text: text.to_string(),
         root: None,

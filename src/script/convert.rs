@@ -12,7 +12,25 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 /// Converts a script value to JSON. `what` names the place for error messages ("step", "param value").
+///
+/// Arrays and maps nested deeper than [`super::limits::MAX_VALUE_DEPTH`] are refused (E005): nothing
+/// in a Tekton object nests that deep, and everything after this point (validation, YAML) then
+/// works on values of bounded depth.
 pub fn to_json(v: &Dynamic, what: &str) -> Result<Value, HostError> {
+    to_json_at(v, what, 0)
+}
+
+fn to_json_at(v: &Dynamic, what: &str, depth: usize) -> Result<Value, HostError> {
+    if depth > super::limits::MAX_VALUE_DEPTH {
+        return Err(HostError::new(
+            "E005",
+            format!(
+                "script limit reached: {what}: the value is nested more than {} levels deep",
+                super::limits::MAX_VALUE_DEPTH
+            ),
+        )
+        .help("arrays and maps in Tekton objects nest a few levels; look for a loop that wraps a value in itself (`a = [a]`)"));
+    }
     if v.is_unit() {
         return Ok(Value::Null);
     }
@@ -37,7 +55,7 @@ pub fn to_json(v: &Dynamic, what: &str) -> Result<Value, HostError> {
         let arr = v.clone().into_array().unwrap_or_default();
         return arr
             .iter()
-            .map(|x| to_json(x, what))
+            .map(|x| to_json_at(x, what, depth + 1))
             .collect::<Result<Vec<_>, _>>()
             .map(Value::Array);
     }
@@ -45,7 +63,7 @@ pub fn to_json(v: &Dynamic, what: &str) -> Result<Value, HostError> {
         let map = v.clone().cast::<rhai::Map>();
         let mut out = Map::new();
         for (k, x) in map.iter() {
-            out.insert(k.to_string(), to_json(x, what)?);
+            out.insert(k.to_string(), to_json_at(x, what, depth + 1)?);
         }
         return Ok(Value::Object(out));
     }
@@ -92,11 +110,36 @@ pub fn from_json<T: DeserializeOwned + Serialize>(
     value: Value,
     what: &str,
 ) -> Result<T, HostError> {
-    let typed: T = serde_path_to_error::deserialize(&value).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner().to_string();
-        serde_error(&inner, &path, what)
-    })?;
+    let typed: T = match serde_path_to_error::deserialize(&value) {
+        Ok(t) => t,
+        Err(e) => {
+            let path = e.path().to_string();
+            let inner = e.into_inner().to_string();
+            let mut first = serde_error(&inner, &path, what);
+            // report every wrong field at once: drop the failing one and try again
+            let mut rest = value.clone();
+            for _ in 0..16 {
+                if path.is_empty()
+                    || path == "."
+                    || !remove_path(&mut rest, &path_for_removal(&path, &inner))
+                {
+                    break;
+                }
+                match serde_path_to_error::deserialize::<_, T>(&rest) {
+                    Ok(_) => break,
+                    Err(e2) => {
+                        let p2 = e2.path().to_string();
+                        let i2 = e2.into_inner().to_string();
+                        first.more.push(serde_error(&i2, &p2, what));
+                        if !remove_path(&mut rest, &path_for_removal(&p2, &i2)) {
+                            break;
+                        }
+                    }
+                }
+            }
+            return Err(first);
+        }
+    };
     // Kubernetes types from k8s-openapi ignore unknown keys; compare what went in with what came out.
     let back = serde_json::to_value(&typed).expect("model types always serialize");
     if let Some((path, key)) = dropped_key(&value, &back, "") {
@@ -153,7 +196,87 @@ fn serde_error(msg: &str, path: &str, what: &str) -> HostError {
     if msg.starts_with("unknown variant") {
         return HostError::new("E010", format!("{what}: {msg}{}", at_path(path)));
     }
-    HostError::new("E003", format!("{what}: {msg}{}", at_path(path)))
+    let mut err = HostError::new("E003", format!("{what}: {msg}{}", at_path(path)));
+    // point at the field's key (its value is right after it), and say how to write it
+    if let Some(key) = path
+        .rsplit(['.', '['])
+        .next()
+        .filter(|k| !k.is_empty() && !k.ends_with(']'))
+    {
+        err = err.needle(format!("{key}:"));
+    }
+    if let Some(rest) = msg.strip_prefix("invalid type: string \"")
+        && let Some((val, expected)) = rest.split_once("\", expected ")
+    {
+        if expected.starts_with("a sequence") {
+            err = err.help(format!("this field takes a list: `[\"{val}\"]`"));
+        } else if expected.starts_with("a map") || expected.starts_with("struct") {
+            err = err.help("this field takes a map: `#{ .. }`");
+        }
+    } else if msg.starts_with("invalid type: sequence") && msg.contains("expected a string") {
+        err = err.help("this field takes one string, not a list");
+    }
+    err
+}
+
+/// serde_path_to_error points an unknown field's path at the field itself; a type error at the field
+/// too. Either way the path is what to drop.
+fn path_for_removal(path: &str, _msg: &str) -> String {
+    path.to_string()
+}
+
+/// Removes the value at a serde_path_to_error path (`args`, `env[0].value`) from `v`.
+fn remove_path(v: &mut Value, path: &str) -> bool {
+    let mut segs: Vec<String> = Vec::new();
+    for part in path.split('.') {
+        let mut p = part;
+        while let Some(i) = p.find('[') {
+            if i > 0 {
+                segs.push(p[..i].to_string());
+            }
+            let Some(e) = p[i..].find(']') else {
+                return false;
+            };
+            segs.push(p[i..i + e + 1].to_string());
+            p = &p[i + e + 1..];
+        }
+        if !p.is_empty() {
+            segs.push(p.to_string());
+        }
+    }
+    let Some(last) = segs.pop() else {
+        return false;
+    };
+    let mut cur = v;
+    for s in &segs {
+        cur = match (s.strip_prefix('[').and_then(|x| x.strip_suffix(']')), cur) {
+            (Some(i), Value::Array(a)) => {
+                match i.parse::<usize>().ok().and_then(|i| a.get_mut(i)) {
+                    Some(x) => x,
+                    None => return false,
+                }
+            }
+            (None, Value::Object(m)) => match m.get_mut(s.as_str()) {
+                Some(x) => x,
+                None => return false,
+            },
+            _ => return false,
+        };
+    }
+    match (
+        last.strip_prefix('[').and_then(|x| x.strip_suffix(']')),
+        cur,
+    ) {
+        (Some(i), Value::Array(a)) => match i.parse::<usize>() {
+            Ok(i) if i < a.len() => {
+                a.remove(i);
+                true
+            }
+            _ => false,
+        },
+        (None, Value::Object(m)) => m.remove(last.as_str()).is_some(),
+        _ => false,
+    }
 }
 
 /// The first key present (and non-empty) in `input` but absent from `output`.

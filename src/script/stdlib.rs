@@ -51,9 +51,9 @@ impl Resolver {
         importer: Option<&str>,
         path: &str,
         pos: Position,
-    ) -> Result<(String, String), Box<EvalAltResult>> {
+    ) -> Result<(String, String, String), Box<EvalAltResult>> {
         if let Some(text) = get(path) {
-            return Ok((source_name(path), text.to_string()));
+            return Ok((source_name(path), text.to_string(), source_name(path)));
         }
         let st = self.state.borrow();
         let not_found = || Box::new(EvalAltResult::ErrorModuleNotFound(path.to_string(), pos));
@@ -77,12 +77,15 @@ impl Resolver {
         let Some(file) = file else {
             return Err(not_found());
         };
-        let text = std::fs::read_to_string(&file).map_err(|e| -> Box<EvalAltResult> {
-            HostError::new("E008", format!("cannot read module `{path}`: {e}")).into()
-        })?;
+        let text = crate::source::read_text_file(&file, crate::source::MAX_INPUT_BYTES).map_err(
+            |e| -> Box<EvalAltResult> {
+                HostError::new("E008", format!("cannot read module `{path}`: {e}")).into()
+            },
+        )?;
         let display = display_name(&root, &file);
+        let identity = file.to_string_lossy().into_owned();
         self.state.borrow_mut().paths.insert(display.clone(), file);
-        Ok((display, text))
+        Ok((display, text, identity))
     }
 }
 
@@ -138,15 +141,48 @@ impl rhai::ModuleResolver for Resolver {
         path: &str,
         pos: Position,
     ) -> Result<rhai::Shared<Module>, Box<EvalAltResult>> {
-        let (name, text) = self.load(source, path, pos)?;
+        let (name, text, identity) = self.load(source, path, pos)?;
         if let Some(m) = self.state.borrow().modules.get(&name) {
             return Ok(m.clone());
+        }
+        {
+            let st = self.state.borrow();
+            if let Some(i) = st.loading.iter().position(|(id, _)| *id == identity) {
+                let mut chain: Vec<&str> =
+                    st.loading[i..].iter().map(|(_, n)| n.as_str()).collect();
+                chain.push(&name);
+                let mut e = HostError::new(
+                    "E008",
+                    format!("import cycle: {}", chain.join(" → ")),
+                )
+                .help("a module cannot import itself, directly or through other modules; move what they share into a module that imports neither");
+                e.span = st.span(source, pos);
+                return Err(e.into());
+            }
+            if st.loading.len() > crate::script::limits::MAX_IMPORT_DEPTH {
+                let mut e = HostError::new(
+                    "E005",
+                    format!(
+                        "script limit reached: modules import modules more than {} levels deep",
+                        crate::script::limits::MAX_IMPORT_DEPTH
+                    ),
+                )
+                .help("import the modules you need from the entry script instead of through a long chain");
+                e.span = st.span(source, pos);
+                return Err(e.into());
+            }
         }
         let file = self
             .state
             .borrow_mut()
             .sources
             .add(name.clone(), text.clone());
+        if let Some((message, line)) = crate::script::position_limit(&text) {
+            let mut h = HostError::new("E005", format!("module `{path}`: {message}"))
+                .help(crate::script::POSITION_LIMIT_HELP);
+            h.span = Some(self.state.borrow().sources.span_at(file, line, 1));
+            return Err(h.into());
+        }
         let mut ast = engine.compile(&text).map_err(|e| -> Box<EvalAltResult> {
             let span = e.1.line().map(|l| {
                 self.state
@@ -159,7 +195,13 @@ impl rhai::ModuleResolver for Resolver {
             h.into()
         })?;
         ast.set_source(name.clone());
-        let mut module = Module::eval_ast_as_new(Scope::new(), &ast, engine)?;
+        self.state
+            .borrow_mut()
+            .loading
+            .push((identity, name.clone()));
+        let module = Module::eval_ast_as_new(Scope::new(), &ast, engine);
+        self.state.borrow_mut().loading.pop();
+        let mut module = module?;
         module.set_id(name.clone());
         let module: rhai::Shared<Module> = module.into();
         self.state.borrow_mut().modules.insert(name, module.clone());

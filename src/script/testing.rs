@@ -213,25 +213,41 @@ pub fn run_file(file: TestFile, host: Rc<dyn Host>, selected: &dyn Fn(&str) -> b
         .file_name()
         .map(PathBuf::from)
         .unwrap_or_default();
-    paths.insert(file.name.clone(), file.dir.join(file_name));
+    let path = file.dir.join(file_name);
+    let identity = path
+        .canonicalize()
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_else(|_| file.name.clone());
+    paths.insert(file.name.clone(), path);
     let state: Shared = Rc::new(RefCell::new(State {
         sources,
         paths,
         root: Some(file.dir.clone()),
         emitted: Vec::new(),
+        created: Vec::new(),
         modules: BTreeMap::new(),
+        loading: vec![(identity, file.name.clone())],
     }));
     let tctx: Tctx = Rc::new(RefCell::new(Ctx::default()));
-    let mut engine = super::new_engine(state.clone());
-    let out = tctx.clone();
-    engine.on_print(move |s| out.borrow_mut().output.push(s.to_string()));
-    let out = tctx.clone();
+    let watchdog = super::Watchdog::new(Duration::from_secs(super::limits::MAX_SECONDS));
+    let mut engine = super::new_engine(state.clone(), watchdog.clone());
+    // What a test file prints is kept for its report: capped like a build's stderr.
+    let printed = Rc::new(std::cell::Cell::new(0usize));
+    let (out, count) = (tctx.clone(), printed.clone());
+    engine.on_print(move |s| {
+        if let Some(line) = super::capped_output(&count, "", s) {
+            out.borrow_mut().output.push(line);
+        }
+    });
+    let (out, count) = (tctx.clone(), printed);
     engine.on_debug(move |s, _, pos| {
-        let line = match pos.line() {
-            Some(l) => format!("[debug] {l}: {s}"),
-            None => format!("[debug] {s}"),
+        let prefix = match pos.line() {
+            Some(l) => format!("[debug] {l}: "),
+            None => "[debug] ".to_string(),
         };
-        out.borrow_mut().output.push(line);
+        if let Some(line) = super::capped_output(&count, &prefix, s) {
+            out.borrow_mut().output.push(line);
+        }
     });
     register(&mut engine, state.clone(), tctx.clone(), &file, host);
 
@@ -279,6 +295,7 @@ pub fn run_file(file: TestFile, host: Rc<dyn Host>, selected: &dyn Fn(&str) -> b
                     continue;
                 }
                 let started = Instant::now();
+                watchdog.restart();
                 tctx.borrow_mut().running = true;
                 let called = match &case.problem {
                     Some(_) => Ok(Dynamic::UNIT),
@@ -367,7 +384,7 @@ fn skip_reason(err: &EvalAltResult) -> Option<String> {
 }
 
 fn failure_of(err: &EvalAltResult, st: &State, entry: FileId) -> TestFailure {
-    let mut d = super::to_diagnostic(err, st, entry);
+    let mut d = super::to_diagnostic_and_call(err, st, entry).0;
     for frame in &mut d.trace {
         // closures are functions named by a hash: say what they are
         if frame.note.starts_with("in this call to `anon$") {

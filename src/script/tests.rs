@@ -168,11 +168,26 @@ fn reserved_word_default_is_a_plain_key() {
 }
 
 #[test]
-fn reserved_word_as_key_explains_quoting() {
+fn reserved_words_are_plain_identifiers() {
+    // issue 13 §3: the tutorial's `let shared = ..` and a catalog param called `package`
+    let y = yaml(
+        r#"let shared = "ws"; let package = #{ new: 1, match: "m", go: shared };
+        let t = task("t"); t.param("package", #{ default: package.match });
+        t.workspace(shared); t.step("s", "alpine:3.20", "true"); emit(t);"#,
+    );
+    assert!(
+        y.contains("name: package") && y.contains("default: m") && y.contains("name: ws"),
+        "{y}"
+    );
+}
+
+#[test]
+fn keyword_as_key_explains_quoting_that_word() {
+    // issue 13 §2.8: the help names the keyword that was used, not always `shared`
     fail(
-        r#"let t = task("t"); t.param("r", #{ shared: "main" });"#,
+        r#"let t = task("t"); t.param("r", #{ if: "main" });"#,
         "E001",
-        r##"#{ "shared": x }"##,
+        r##"`if` is a Rhai keyword: quote it as a map key (`#{ "if": x }`)"##,
     );
     let y = yaml(
         r#"let t = task("t"); t.param("r", #{ "default": "main" }); t.step("s", "alpine:3.20", "true"); emit(t);"#,
@@ -448,5 +463,288 @@ fn task_ref_keeps_a_given_kind() {
         r#"task_ref("x", #{ knd: "task" });"#,
         "E004",
         "did you mean `kind`?",
+    );
+}
+
+#[test]
+fn the_watchdog_ends_quadratic_copying() {
+    // `a = [a]` copies the whole nested array on every iteration; Rhai counts one operation for
+    // it. The watchdog (10 s in the binary, shortened here) ends it with E005.
+    let input = crate::script::ScriptInput {
+        name: "nest.rhai".into(),
+        text: "let a = []; for i in 0..100000 { a = [a]; }".into(),
+        root: None,
+        values: serde_json::Value::Object(Default::default()),
+    };
+    let (sources, result, _) =
+        crate::script::evaluate_within(input, std::time::Duration::from_millis(300));
+    let diags = result.expect_err("stopped");
+    let d = &diags.0[0];
+    assert_eq!(d.code, "E005");
+    assert_eq!(
+        d.message,
+        "script limit reached: the script ran longer than 0.3 s"
+    );
+    let at = sources.location(d.span.expect("a position"));
+    assert_eq!((at.line, at.file), (1, "nest.rhai"));
+}
+
+#[test]
+fn values_nested_too_deep_for_an_object_are_refused() {
+    fail(
+        r#"let a = "x"; for i in 0..70 { a = [a]; }
+        emit(task("t").step(#{ name: "s", image: "alpine", args: a }));"#,
+        "E005",
+        "script limit reached: step field `args`: the value is nested more than 64 levels deep",
+    );
+    // 64 levels reach the model (where the type is wrong, E003, not a limit)
+    fail(
+        r#"let a = "x"; for i in 0..60 { a = [a]; }
+        emit(task("t").step(#{ name: "s", image: "alpine", args: a }));"#,
+        "E003",
+        "",
+    );
+}
+
+#[test]
+fn sleep_is_removed() {
+    fail("sleep(1);", "E002", "`sleep` is not available");
+    fail("sleep(0.5);", "E002", "`sleep` is not available");
+}
+
+#[test]
+fn a_pipeline_cannot_be_its_own_task() {
+    fail(
+        r#"let p = pipeline("p"); p.task("x", task_ref("t")); p.task("me", p, #{ embed: true });"#,
+        "E307",
+        "pipeline `p` cannot be one of its own tasks (`me`)",
+    );
+}
+
+// issue 13 §2.2: E009's help fits the mistake
+
+#[test]
+fn unknown_variable_in_a_function_says_functions_cannot_see_script_variables() {
+    let text = fail(
+        r#"let registry = "r.example.com";
+fn image(name) { `${registry}/${name}:1.0` }
+let t = task("t"); t.step("s", image("tool"), "true"); emit(t);"#,
+        "E009",
+        "functions cannot see the script's variables",
+    );
+    assert!(text.contains("fn image(.., registry)"), "{text}");
+    assert!(text.contains("closure"), "{text}");
+    assert!(
+        text.contains("declared here, outside the function"),
+        "{text}"
+    );
+    assert!(!text.contains("declare it with `let`"), "{text}");
+}
+
+#[test]
+fn unknown_variable_in_backtick_interpolation_suggests_the_shell_form() {
+    let text = fail(
+        "let t = task(\"t\");\nt.step(\"s\", \"alpine:3.20\", `#!/bin/sh\necho ${SHA}\n`);\nemit(t);",
+        "E009",
+        "for the shell variable write `$SHA`",
+    );
+    assert!(text.contains(r"`\${SHA}`"), "{text}");
+}
+
+#[test]
+fn unknown_variable_offers_did_you_mean() {
+    fail(
+        r#"let who = "world"; let t = task("t"); t.step("s", "alpine:3.20", `echo ${woh}`); emit(t);"#,
+        "E009",
+        "did you mean `who`?",
+    );
+}
+
+// issue 13 §2.1: `${…}` in a double-quoted string, and image references
+
+#[test]
+fn dollar_brace_in_a_double_quoted_image_is_an_invalid_image_and_a_warning() {
+    let text = fail(
+        r##"let registry = "registry.example.com";
+let t = task("t");
+t.step("s", "${registry}/tool:1.0", "#!/bin/sh\ntrue");
+emit(t);"##,
+        "E144",
+        "invalid image reference `${registry}/tool:1.0`",
+    );
+    assert!(text.contains("W512"), "{text}");
+    assert!(
+        text.contains("`${registry}` is not interpolated in a double-quoted string"),
+        "{text}"
+    );
+    assert!(text.contains("backtick"), "{text}");
+}
+
+#[test]
+fn shell_variables_in_double_quoted_scripts_are_not_flagged() {
+    let c = pass(
+        r##"let t = task("t"); t.step("s", "alpine:3.20", "#!/bin/sh\necho ${HOME}\n"); emit(t);"##,
+    );
+    assert!(
+        !c.warnings.iter().any(|d| d.code == "W512"),
+        "{:?}",
+        c.warnings
+    );
+}
+
+// issue 13 §2.4: objects built but never emitted
+
+#[test]
+fn a_task_built_but_never_emitted_is_a_warning() {
+    let mut o = opts();
+    o.settings.gates = crate::validate::FeatureGates::parse("alpha").unwrap();
+    let c = compile_str(
+        "test.rhai",
+        r##"let p = pipeline("ci");
+let lint = task("lint").step("s", "alpine:3.20", "#!/bin/sh\ntrue");
+let used = task("used").step("s", "alpine:3.20", "#!/bin/sh\ntrue");
+p.task("used", used);
+let child = pipeline("child");
+child.task("x", task("x").step("s", "alpine:3.20", "#!/bin/sh\ntrue"));
+p.task("nested", child);
+emit(p);"##,
+        &o,
+    )
+    .unwrap_or_else(|f| panic!("{}", f.render_plain()));
+    let w: Vec<&str> = c
+        .warnings
+        .iter()
+        .filter(|d| d.code == "W511")
+        .map(|d| d.message.as_str())
+        .collect();
+    assert_eq!(
+        w,
+        ["the Task `lint` is built but never emitted, so it is not in the output"],
+        "{:?}",
+        c.warnings
+    );
+}
+
+// issue 13 §2.5 and §2.6: lints on documented idioms
+
+#[test]
+fn w507_sees_a_quoted_result_handle() {
+    let c = pass(
+        r##"let t = task("t"); let r = t.result("log");
+t.step("s", "alpine:3.20", `#!/bin/sh
+cat build.log > "${r}"
+`);
+emit(t);"##,
+    );
+    assert!(
+        c.warnings.iter().any(|d| d.code == "W507"),
+        "{:?}",
+        c.warnings
+    );
+}
+
+#[test]
+fn w502_not_on_a_workspace_used_through_its_mount_path() {
+    // catalog kaniko: `dockerconfig` is mounted at /kaniko/.docker, which the executor reads by itself
+    let c = pass(
+        r##"let t = task("kaniko");
+let src = t.workspace("source");
+t.workspace("dockerconfig", #{ optional: true, mountPath: "/kaniko/.docker" });
+t.step(#{ name: "build", image: "gcr.io/kaniko-project/executor:v1.23.2", args: [`--context=${src}`] });
+emit(t);"##,
+    );
+    assert!(
+        !c.warnings.iter().any(|d| d.code == "W502"),
+        "{:?}",
+        c.warnings
+    );
+}
+
+// issue 13 §2.7: wrong-type fields
+
+#[test]
+fn wrong_type_fields_point_at_the_key_with_help_and_all_at_once() {
+    let src = r##"let t = task("t");
+t.step(#{
+    name: "lint",
+    image: "alpine:3.20",
+    args: "--fix",
+    command: "ruff",
+});
+emit(t);"##;
+    let f = compile_str("test.rhai", src, &opts()).unwrap_err();
+    let text = f.render_plain();
+    let e003: Vec<_> = f.diagnostics.iter().filter(|d| d.code == "E003").collect();
+    assert_eq!(e003.len(), 2, "{text}");
+    let args = e003.iter().find(|d| d.message.contains("--fix")).unwrap();
+    let at = args.span.unwrap();
+    assert_eq!(&src[at.start..at.end], r#""--fix""#, "{text}");
+    assert!(
+        text.contains(r#"this field takes a list: `["--fix"]`"#),
+        "{text}"
+    );
+    assert!(text.contains(r#"`["ruff"]`"#), "{text}");
+}
+
+// issue 13 §3: authored order of name-keyed maps
+
+#[test]
+fn pipeline_task_params_and_workspaces_keep_their_authored_order() {
+    let y = yaml(
+        r##"let t = task("t"); t.param("zeta"); t.param("alpha"); t.workspace("out"); t.workspace("in");
+t.step("s", "alpine:3.20", "#!/bin/sh\necho $(params.zeta) $(params.alpha) $(workspaces.out.path) $(workspaces.in.path)");
+let p = pipeline("p"); let a = p.workspace("a"); let b = p.workspace("b");
+p.task("x", t, #{ params: #{ zeta: "1", alpha: "2" }, workspaces: #{ out: a, "in": b } });
+emit(p.run(#{ workspaces: #{ b: empty_dir(), a: empty_dir() } }));"##,
+    );
+    let zeta = y.find("name: zeta\n      value").unwrap();
+    let alpha = y.find("name: alpha\n      value").unwrap();
+    assert!(zeta < alpha, "{y}");
+    let out = y.find("- name: out\n      workspace: a").unwrap();
+    let inn = y.find("- name: in\n      workspace: b").unwrap();
+    assert!(out < inn, "{y}");
+    let run = &y[y.find("kind: PipelineRun").unwrap()..];
+    assert!(
+        run.find("name: b").unwrap() < run.find("name: a").unwrap(),
+        "{run}"
+    );
+}
+
+// issue 13 §2.3: diagnostics about objects made inside a module carry the trace to the user's calls
+
+#[test]
+fn e011_inside_a_stdlib_module_traces_back_to_both_user_calls() {
+    let src = r##"import "kaniko" as kaniko;
+let p = pipeline("ci");
+let src = p.workspace("source");
+p.task("a", kaniko::build(), #{ workspaces: #{ source: src } });
+p.task("b", kaniko::build(#{ DOCKERFILE: "other/Dockerfile" }), #{ workspaces: #{ source: src } });
+emit(p);"##;
+    let f = compile_str("test.rhai", src, &opts()).unwrap_err();
+    let text = f.render_plain();
+    let d = f
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "E011")
+        .expect(&text);
+    // the trace ends at the user's second call; a label points at the first
+    let user = crate::source::FileId(0);
+    assert!(d.trace.iter().any(|fr| fr.span.file == user), "{text}");
+    let lines: Vec<usize> = d
+        .trace
+        .iter()
+        .chain(d.secondary.iter().map(|(s, _)| s).map(|s| {
+            // borrow-compatible shape
+            Box::leak(Box::new(crate::diag::Frame {
+                span: *s,
+                note: String::new(),
+            })) as &_
+        }))
+        .filter(|fr| fr.span.file == user)
+        .map(|fr| f.sources.get(user).line_col(fr.span.start).0)
+        .collect();
+    assert!(
+        lines.contains(&4) && lines.contains(&5),
+        "{lines:?}\n{text}"
     );
 }

@@ -21,6 +21,26 @@ pub struct Ctx<'a> {
     pub diags: Diagnostics,
 }
 
+/// A diagnostic about an object made inside a module carries the calls from the user's script to it.
+fn with_trace(obj: &Object, d: Diagnostic) -> Diagnostic {
+    let trace = obj.origins.trace();
+    let in_module = d
+        .span
+        .zip(trace.last())
+        .is_some_and(|(s, (user, _))| s.file != user.file);
+    if !in_module || !d.trace.is_empty() {
+        return d;
+    }
+    let frames = trace
+        .iter()
+        .map(|(span, note)| crate::diag::Frame {
+            span: *span,
+            note: note.clone(),
+        })
+        .collect();
+    d.with_trace(frames)
+}
+
 impl Ctx<'_> {
     /// Reports `d` at a field path of `obj`: the span recorded for the path (or its closest ancestor), and
     /// the path itself as a note.
@@ -28,7 +48,7 @@ impl Ctx<'_> {
         let d = d
             .at(obj.span(path))
             .path(format!("{}: {}", obj.resource.id(), display_path(path)));
-        self.diags.push(d);
+        self.diags.push(with_trace(obj, d));
     }
 
     /// Like [`Ctx::report`], but narrows the span to the first occurrence of `needle` (e.g. the `$(…)`
@@ -38,7 +58,7 @@ impl Ctx<'_> {
         let d = d
             .at(span)
             .path(format!("{}: {}", obj.resource.id(), display_path(path)));
-        self.diags.push(d);
+        self.diags.push(with_trace(obj, d));
     }
 
     /// The span of `needle` in the source text after `from`, within 4 KiB.

@@ -75,6 +75,9 @@ pub fn check(bundle: &Bundle, ctx: &mut Ctx) {
                 }
                 Resource::StepAction(s) => task::check_step_action(&mut c, &s.spec),
                 Resource::Pipeline(p) => {
+                    if let Some(name) = p.metadata.name.as_deref() {
+                        dag::pipeline_runs_itself(&mut c, name, &p.spec);
+                    }
                     let refs = pipeline::check_pipeline(&mut c, &p.spec, &facts);
                     if let Some(name) = p.metadata.name.as_deref() {
                         facts.pipeline_index_refs.entry(name).or_insert(refs);

@@ -52,6 +52,8 @@
 //! | E140 | TaskRun debug breakpoints | `onFailure breakpoint is empty`, `is not a valid onFailure breakpoint value`, `before step must be unique` |
 //! | E141 | no `$(params…)` in a StepAction script | `param substitution in scripts is not allowed.` |
 //! | E142 | StepAction volume mount names are one `$(params.x)` reference | `expect the Name to be a single param reference` |
+//! | E143 | Kubernetes core fields: resource quantities, env var names, label/annotation keys, label values ([`core`]) | – (the API server: `quantities must match the regular expression`, `env[0].name: Required value`, `name part must be non-empty`) |
+//! | E144 | image references are well-formed (compiler-side; the pod fails with `InvalidImageName`) | — |
 //! | E401 | beta field while `enable-api-fields` is `stable` | `<feature> requires "enable-api-fields" feature gate to be "alpha" or "beta" but it is "stable"` |
 //! | E402 | alpha field while `enable-api-fields` is not `alpha` | `<feature> requires "enable-api-fields" feature gate to be "alpha" but it is "<v>"` |
 //! | E403 | `enum` without `enable-param-enum` | ``feature flag `enable-param-enum` should be set to true to use Enum`` |
@@ -60,7 +62,9 @@
 //! | E406 | URL-like ref names without `enable-concise-resolver-syntax` | `feature flag enable-concise-resolver-syntax should be set to true to use concise resolver syntax` |
 
 mod codes;
+mod core;
 mod gates;
+mod image;
 mod names;
 mod params;
 mod pipeline;
@@ -225,6 +229,7 @@ impl Checker<'_, '_> {
                 self.report("metadata.name", d);
             }
         }
+        self.labels_and_annotations(m.labels.as_ref(), m.annotations.as_ref());
     }
 }
 

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use tekscript::emit::dir::{HEADER_PREFIX, KUSTOMIZATION};
+use tekscript::emit::dir::{HEADER_PREFIX, KUSTOMIZATION, LOCK_FILE};
 use tekscript::emit::{
     Difference, EmitDoc, EmitError, OutputFile, check_dir, layout, parse_documents,
     parse_documents_with_positions, parse_value, to_yaml, to_yaml_stream, write_dir,
@@ -769,9 +769,12 @@ fn a_failure_while_staging_undoes_everything() {
     let out = tmp.path();
     let mut docs = sample_docs();
     write_dir(out, &layout(&docs, "ci.rhai").unwrap()).unwrap();
-    // Make staging the last file (kustomization.yaml) fail: its temporary name is taken by a
-    // directory. By then new directories and other temporary files exist.
+    // Make staging the last file (kustomization.yaml) fail: every name its temporary may take is
+    // taken by a directory. By then new directories and other temporary files exist.
     fs::create_dir_all(out.join(".kustomization.yaml.tekscript-tmp/x")).unwrap();
+    for n in 1..10 {
+        fs::create_dir_all(out.join(format!(".kustomization.yaml.{n}.tekscript-tmp/x"))).unwrap();
+    }
     let before = tree(out);
 
     docs.remove(0);
@@ -888,4 +891,163 @@ fn invalid_output_file_paths_are_rejected() {
         assert!(matches!(e, EmitError::InvalidPath { .. }), "{bad:?}: {e:?}");
     }
     assert!(tree(tmp.path()).is_empty());
+}
+
+/// `tasks -> /elsewhere` inside DIR: the build refuses it instead of writing through it.
+#[cfg(unix)]
+#[test]
+fn a_symlinked_subdirectory_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("deploy");
+    let elsewhere = tmp.path().join("elsewhere");
+    fs::create_dir_all(&out).unwrap();
+    fs::create_dir_all(&elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, out.join("tasks")).unwrap();
+    let files = layout(&sample_docs(), "ci.rhai").unwrap();
+    let e = write_dir(&out, &files).unwrap_err();
+    assert!(
+        matches!(&e, EmitError::Blocked { path, reason } if path.ends_with("tasks") && reason.contains("symbolic link")),
+        "{e:?}"
+    );
+    assert_eq!(fs::read_dir(&elsewhere).unwrap().count(), 0);
+    assert!(
+        fs::symlink_metadata(out.join("tasks"))
+            .unwrap()
+            .is_symlink()
+    );
+    // nothing else was written either, and no lock file is left
+    assert_eq!(fs::read_dir(&out).unwrap().count(), 1);
+    assert!(matches!(
+        &check_dir(&out, &files)[0],
+        Difference::Conflict(p, why) if p == Path::new("tasks") && why.contains("symbolic link")
+    ));
+}
+
+/// A symlink planted at a temporary's name (`tasks/.build.yaml.tekscript-tmp -> /victim`) is
+/// neither written through nor removed: the build takes the next temporary name.
+#[cfg(unix)]
+#[test]
+fn a_symlink_at_a_temporary_name_is_not_followed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("deploy");
+    let victim = tmp.path().join("victim.txt");
+    fs::write(&victim, "precious\n").unwrap();
+    let mut docs = sample_docs();
+    write_dir(&out, &layout(&docs, "ci.rhai").unwrap()).unwrap();
+    let planted = out.join("tasks/.build.yaml.tekscript-tmp");
+    std::os::unix::fs::symlink(&victim, &planted).unwrap();
+    // a dangling one too
+    let dangling = out.join("tasks/.git-clone.yaml.tekscript-tmp");
+    std::os::unix::fs::symlink(tmp.path().join("created-by-nobody"), &dangling).unwrap();
+
+    docs[1].yaml.push_str("# changed\n");
+    docs[2].yaml.push_str("# changed\n");
+    let files = layout(&docs, "ci.rhai").unwrap();
+    let report = write_dir(&out, &files).unwrap();
+    assert_eq!(
+        report.written,
+        pathbufs(&["tasks/git-clone.yaml", "tasks/build.yaml"])
+    );
+    assert!(report.removed.is_empty(), "{report:?}");
+    assert_eq!(fs::read_to_string(&victim).unwrap(), "precious\n");
+    assert!(!tmp.path().join("created-by-nobody").exists());
+    assert!(fs::symlink_metadata(&planted).unwrap().is_symlink());
+    assert!(fs::symlink_metadata(&dangling).unwrap().is_symlink());
+    assert_eq!(
+        fs::read_to_string(out.join("tasks/build.yaml")).unwrap(),
+        files[2].contents
+    );
+    assert!(!out.join("tasks/.build.yaml.1.tekscript-tmp").exists());
+}
+
+/// What `kill -9` leaves behind in the middle of a build (temporaries with tekscript's header,
+/// some files already renamed, the lock file) does not stop the next identical build.
+#[test]
+fn leftovers_of_a_killed_build_are_recovered() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("deploy");
+    let old_docs = sample_docs();
+    write_dir(&out, &layout(&old_docs, "ci.rhai").unwrap()).unwrap();
+    let mut docs = sample_docs();
+    for d in &mut docs {
+        d.yaml.push_str("# v2\n");
+    }
+    let files = layout(&docs, "ci.rhai").unwrap();
+    // Killed in the rename phase: two files renamed, the others still staged.
+    for f in &files[2..] {
+        let target = out.join(&f.path);
+        let name = target.file_name().unwrap().to_string_lossy().into_owned();
+        fs::write(
+            target.with_file_name(format!(".{name}.tekscript-tmp")),
+            &f.contents,
+        )
+        .unwrap();
+    }
+    for f in &files[..2] {
+        fs::write(out.join(&f.path), &f.contents).unwrap();
+    }
+    fs::write(out.join(LOCK_FILE), "").unwrap();
+
+    let report = write_dir(&out, &files).unwrap();
+    // (the kustomization lists the same files as before)
+    assert_eq!(
+        report.unchanged,
+        pathbufs(&[
+            "stepactions/setup.yaml",
+            "tasks/git-clone.yaml",
+            "kustomization.yaml"
+        ])
+    );
+    assert_eq!(
+        report.written,
+        pathbufs(&[
+            "tasks/build.yaml",
+            "pipelines/ci.yaml",
+            "pipelineruns/ci-run-.yaml"
+        ])
+    );
+    assert_eq!(report.removed.len(), 4, "the four temporaries: {report:?}");
+    let expected: BTreeMap<PathBuf, Option<Vec<u8>>> = files
+        .iter()
+        .map(|f| (f.path.clone(), Some(f.contents.clone().into_bytes())))
+        .chain(
+            ["stepactions", "tasks", "pipelines", "pipelineruns"]
+                .iter()
+                .map(|d| (PathBuf::from(d), None)),
+        )
+        .collect();
+    assert_eq!(
+        tree(&out),
+        expected,
+        "no temporaries and no lock file are left"
+    );
+}
+
+/// A symlink planted at the lock file's name is not opened for writing or followed: the build
+/// refuses, and the file it points to is untouched.
+#[cfg(unix)]
+#[test]
+fn a_symlink_at_the_lock_file_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("deploy");
+    let victim = tmp.path().join("victim.txt");
+    fs::write(&victim, "precious\n").unwrap();
+    fs::create_dir_all(&out).unwrap();
+    std::os::unix::fs::symlink(&victim, out.join(LOCK_FILE)).unwrap();
+    let e = write_dir(&out, &layout(&sample_docs(), "ci.rhai").unwrap()).unwrap_err();
+    assert!(
+        matches!(&e, EmitError::Blocked { path, reason } if path.ends_with(LOCK_FILE) && reason.contains("not a regular file")),
+        "{e:?}"
+    );
+    assert_eq!(fs::read_to_string(&victim).unwrap(), "precious\n");
+    assert!(
+        fs::symlink_metadata(out.join(LOCK_FILE))
+            .unwrap()
+            .is_symlink()
+    );
+    assert_eq!(
+        fs::read_dir(&out).unwrap().count(),
+        1,
+        "nothing else was written"
+    );
 }

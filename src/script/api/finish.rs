@@ -31,8 +31,22 @@ pub(super) fn read_file(ctx: &NativeCallContext, st: &Shared, path: &str) -> R<S
                 ))
                 .into(),
         ),
-        Ok(Some(real)) => std::fs::read_to_string(&real)
-            .map_err(|e| HostError::new("E007", format!("cannot read `{path}`: {e}")).into()),
+        // At most the largest string a script may hold: a bigger file could not be used anyway,
+        // and it is refused before it is read.
+        Ok(Some(real)) => crate::source::read_text_file(
+            &real,
+            crate::script::limits::MAX_STRING_SIZE as u64,
+        )
+        .map_err(|e| {
+            let too_large = matches!(e, crate::source::ReadError::TooLarge(_));
+            let e = HostError::new("E007", format!("cannot read `{path}`: {e}"));
+            if too_large {
+                e.help("that is the largest string a script can hold; keep large files out of the pipeline definition (fetch them in a step)")
+            } else {
+                e
+            }
+            .into()
+        }),
     }
 }
 
@@ -161,7 +175,22 @@ pub(crate) fn finish(st: &Shared) -> Result<Bundle, Diagnostics> {
                     .at(origins.lookup(""))
                     .label("this one")
                     .secondary(prev.origins.lookup(""), "conflicts with this one")
-                    .help("give one of them another name, or embed it in its pipeline with `embed: true`"),
+                    // made inside a module: where the user's script asked for each of them
+                    .secondary(
+                        prev.origins.trace().last().map(|(s, _)| *s),
+                        "the other one is made by this call",
+                    )
+                    .help("give one of them another name, or embed it in its pipeline with `embed: true`")
+                    .with_trace(
+                        origins
+                            .trace()
+                            .iter()
+                            .map(|(span, note)| crate::diag::Frame {
+                                span: *span,
+                                note: note.clone(),
+                            })
+                            .collect(),
+                    ),
                 );
             }
             continue;
@@ -175,4 +204,74 @@ pub(crate) fn finish(st: &Shared) -> Result<Bundle, Diagnostics> {
         return Err(diags);
     }
     Ok(bundle)
+}
+
+/// W511: Tasks and Pipelines the script built but neither emitted nor used in anything emitted (they are
+/// silently missing from the output otherwise).
+pub(crate) fn never_emitted(st: &Shared) -> Vec<Diagnostic> {
+    let (emitted, created) = {
+        let s = st.borrow();
+        (s.emitted.clone(), s.created.clone())
+    };
+    if emitted.is_empty() {
+        return Vec::new(); // E012 says it all
+    }
+    let mut tasks: Vec<TaskB> = Vec::new();
+    let mut pipelines: Vec<PipelineB> = Vec::new();
+    fn add_pipeline(p: &PipelineB, tasks: &mut Vec<TaskB>, pipelines: &mut Vec<PipelineB>) {
+        if pipelines.iter().any(|q| Rc::ptr_eq(&q.0, &p.0)) {
+            return;
+        }
+        pipelines.push(p.clone());
+        tasks.extend(p.local_tasks());
+        let children = p.0.borrow().children.clone();
+        for c in &children {
+            add_pipeline(c, tasks, pipelines);
+        }
+    }
+    for e in &emitted {
+        match e {
+            Emitted::Task(t) => tasks.push(t.clone()),
+            Emitted::Pipeline(p) => add_pipeline(p, &mut tasks, &mut pipelines),
+            Emitted::PipelineRun(r) => {
+                if let Some((p, _)) = r.0.borrow().pipeline.clone() {
+                    add_pipeline(&p, &mut tasks, &mut pipelines);
+                }
+            }
+            Emitted::TaskRun(r) => {
+                if let Some((t, _)) = r.0.borrow().task.clone() {
+                    tasks.push(t);
+                }
+            }
+            Emitted::StepAction(_) => {}
+        }
+    }
+    let mut out = Vec::new();
+    for c in &created {
+        let (kind, name, at) = match c {
+            Emitted::Task(t) if !tasks.iter().any(|u| Rc::ptr_eq(&u.0, &t.0)) => {
+                let d = t.0.borrow();
+                ("Task", d.name.clone(), d.at)
+            }
+            Emitted::Pipeline(p) if !pipelines.iter().any(|u| Rc::ptr_eq(&u.0, &p.0)) => {
+                let d = p.0.borrow();
+                ("Pipeline", d.name.clone(), d.at)
+            }
+            _ => continue,
+        };
+        out.push(
+            Diagnostic::warning(
+                "W511",
+                format!("the {kind} `{name}` is built but never emitted, so it is not in the output"),
+            )
+            .at(at)
+            .label("built here")
+            .help(if kind == "Task" {
+                "emit it (`emit(t)`), use it in an emitted pipeline (`p.task(\"name\", t)`), or remove it"
+            } else {
+                "emit it (`emit(p)` or `emit(p.run(..))`), or remove it"
+            }),
+        );
+    }
+    out
 }

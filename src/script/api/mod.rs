@@ -110,6 +110,8 @@ pub(crate) struct PipelineData {
     /// Parallel to `spec.tasks` / `spec.finally`.
     sources: Vec<TaskSource>,
     finally_sources: Vec<TaskSource>,
+    /// Pipelines used as pipeline tasks (Pipelines in Pipelines).
+    children: Vec<PipelineB>,
 }
 
 /// A Pipeline under construction (`pipeline("name")`).
@@ -176,6 +178,87 @@ pub(crate) enum Emitted {
 
 fn here(st: &Shared, ctx: &NativeCallContext) -> Option<Span> {
     st.borrow().span(ctx.call_source(), ctx.call_position())
+}
+
+/// Rhai maps are sorted by key; a list of `{name, …}` entries made from a map literal (`params: #{ b: ..,
+/// a: .. }`) is put back in the order the keys are written, found in the source after the call (when a
+/// key is not found there, the map was built elsewhere and keeps its sorted order). `env` stays sorted.
+fn authored(st: &Shared, ctx: &NativeCallContext, from: &Dynamic, list: Value) -> Value {
+    // only a map literal has an order to restore; a list is already in the written order
+    if !from.is_map() {
+        return list;
+    }
+    let Value::Array(mut items) = list else {
+        return list;
+    };
+    let Some(span) = here(st, ctx) else {
+        return Value::Array(items);
+    };
+    let s = st.borrow();
+    let text = &s.sources.get(span.file).text;
+    let start = span.start.min(text.len());
+    let mut end = (start + 8192).min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let hay = &text[start..end];
+    let position = |key: &str| -> usize {
+        let mut from = 0;
+        while let Some(i) = hay[from..].find(key) {
+            let at = from + i;
+            from = at + key.len().max(1);
+            let before = hay[..at].chars().last();
+            let quoted = before == Some('"') && hay[at + key.len()..].starts_with('"');
+            let after = hay[at + key.len() + usize::from(quoted)..].trim_start();
+            let ident_before = before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-');
+            if after.starts_with(':') && (quoted || !ident_before) {
+                return at;
+            }
+        }
+        usize::MAX
+    };
+    let mut keyed: Vec<(usize, Value)> = items
+        .drain(..)
+        .map(|v| {
+            let at = v
+                .get("name")
+                .and_then(Value::as_str)
+                .map(&position)
+                .unwrap_or(usize::MAX);
+            (at, v)
+        })
+        .collect();
+    // every key must be found (else the map was not written here): keep the sorted order otherwise
+    if keyed.iter().all(|(at, _)| *at != usize::MAX) {
+        keyed.sort_by_key(|(at, _)| *at);
+    }
+    Value::Array(keyed.into_iter().map(|(_, v)| v).collect())
+}
+
+/// When a host function is called from inside a module: the calls that led there from the user's
+/// script, innermost first.
+fn call_trace(st: &Shared, ctx: &NativeCallContext) -> Vec<(Span, String)> {
+    if ctx.call_source().is_none_or(str::is_empty) {
+        return Vec::new();
+    }
+    let Some(dbg) = ctx.debugger() else {
+        return Vec::new();
+    };
+    let s = st.borrow();
+    let mut out = Vec::new();
+    // the last frame is this native call itself. A frame's position is in its caller, whose source is
+    // the previous frame's (a script function's frame carries its own module as source); the first
+    // caller is the entry script.
+    let stack = dbg.call_stack();
+    let mut caller: Option<&str> = None;
+    for f in stack.iter().take(stack.len().saturating_sub(1)) {
+        if let Some(span) = s.span(caller, f.pos) {
+            out.push((span, format!("in this call to `{}`", f.fn_name)));
+        }
+        caller = f.source.as_deref();
+    }
+    out.reverse();
+    out
 }
 
 fn set_origin(origins: &mut Origins, path: impl Into<String>, span: Option<Span>) {
@@ -323,7 +406,7 @@ use step_action::*;
 use steps::*;
 use task::*;
 
-pub(crate) use finish::finish;
+pub(crate) use finish::{finish, never_emitted};
 use register::dstr;
 pub(crate) use register::register;
 pub use register::{dedent, function_names};

@@ -53,7 +53,7 @@ pub(super) fn new_pipeline(
             }
         }
     }
-    Ok(PipelineB(Rc::new(RefCell::new(PipelineData {
+    let p = PipelineB(Rc::new(RefCell::new(PipelineData {
         name: name_arg(name, "pipeline")?,
         at: span,
         meta,
@@ -62,7 +62,11 @@ pub(super) fn new_pipeline(
         embed_default,
         sources: Vec::new(),
         finally_sources: Vec::new(),
-    }))))
+        children: Vec::new(),
+    })));
+    p.0.borrow_mut().origins.set_trace(call_trace(st, ctx));
+    st.borrow_mut().created.push(Emitted::Pipeline(p.clone()));
+    Ok(p)
 }
 
 pub(super) fn as_bool(v: &Dynamic, what: &str) -> Result<bool, HostError> {
@@ -150,6 +154,16 @@ impl PipelineB {
             j.insert("taskRef".into(), json!({ "name": n, "kind": "Task" }));
             TaskSource::Fixed
         } else if let Some(p) = taskish.clone().try_cast::<PipelineB>() {
+            if Rc::ptr_eq(&p.0, &self.0) {
+                let own = p.0.borrow().name.clone();
+                return Err(HostError::new(
+                    "E307",
+                    format!("pipeline `{own}` cannot be one of its own tasks (`{name}`)"),
+                )
+                .help("a pipeline task runs another pipeline or a task; move the shared tasks into a pipeline of their own")
+                .into());
+            }
+            self.0.borrow_mut().children.push(p.clone());
             // Pipelines in Pipelines (alpha): embed the child pipeline's spec.
             let (res, _) = p.to_resource(true);
             if let Resource::Pipeline(child) = res {
@@ -176,8 +190,8 @@ impl PipelineB {
         for (k, v) in opts.iter() {
             let val = match k.as_str() {
                 "embed" => continue,
-                "params" => convert::params_list(v, "task params")?,
-                "workspaces" => ws_bindings(v)?,
+                "params" => authored(st, ctx, v, convert::params_list(v, "task params")?),
+                "workspaces" => authored(st, ctx, v, ws_bindings(v)?),
                 "runAfter" => {
                     if finally {
                         return Err(HostError::new(
@@ -301,6 +315,7 @@ impl PipelineB {
             origins.insert("", s);
         }
         origins.graft("spec", &d.origins);
+        origins.set_trace(d.origins.trace().to_vec());
         for (list_name, tasks, sources) in [
             ("tasks", &mut spec.tasks, &d.sources),
             ("finally", &mut spec.finally, &d.finally_sources),

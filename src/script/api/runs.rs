@@ -113,10 +113,14 @@ pub(super) fn pipeline_run(
     for (k, v) in opts.iter() {
         match k.as_str() {
             "params" => {
-                j.insert("params".into(), convert::params_list(v, "run params")?);
+                let l = convert::params_list(v, "run params")?;
+                j.insert("params".into(), authored(st, ctx, v, l));
             }
             "workspaces" => {
-                j.insert("workspaces".into(), run_workspaces(v)?);
+                j.insert(
+                    "workspaces".into(),
+                    authored(st, ctx, v, run_workspaces(v)?),
+                );
             }
             "timeout" => {
                 j.insert(
@@ -268,8 +272,8 @@ pub(super) fn task_run(
     }
     for (k, v) in opts.iter() {
         let val = match k.as_str() {
-            "params" => convert::params_list(v, "run params")?,
-            "workspaces" => run_workspaces(v)?,
+            "params" => authored(st, ctx, v, convert::params_list(v, "run params")?),
+            "workspaces" => authored(st, ctx, v, run_workspaces(v)?),
             "timeout" => Value::String(duration(v, "timeout")?),
             "retries" => to_json(v, "retries")?,
             "serviceAccountName" | "status" | "statusMessage" | "managedBy" => {

@@ -96,6 +96,8 @@ pub(super) fn new_task(
             other => return Err(unknown_key(other, "task options", TASK_KEYS).into()),
         }
     }
+    t.0.borrow_mut().origins.set_trace(call_trace(st, ctx));
+    st.borrow_mut().created.push(Emitted::Task(t.clone()));
     Ok(t)
 }
 
@@ -195,6 +197,7 @@ impl TaskB {
             origins.insert("", s);
         }
         origins.graft("spec", &d.origins);
+        origins.set_trace(d.origins.trace().to_vec());
         (Resource::Task(task), origins)
     }
 }

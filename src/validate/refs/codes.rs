@@ -35,6 +35,7 @@
 //! | E304 | a task depends on a finally task | `… wasn't present in Pipeline` |
 //! | E305 | a finally task uses a finally task's result | `final task has task result reference from a final task` |
 //! | E306 | a finally task has `runAfter` | `no runAfter allowed under spec.finally` |
+//! | E307 | a pipeline runs itself (`pipelineRef`, directly, from an embedded `pipelineSpec` or through other pipelines) | – (each run starts another, without end) |
 //! | W501 | a param is never used | – |
 //! | W502 | a workspace is never used | – |
 //! | W503 | an image is not pinned | – |
@@ -354,6 +355,16 @@ Wrong:\n\n    # imported YAML\n    finally:\n    - name: report\n      runAfter:
 Fixed:\n\n    finally:\n    - name: report\n",
     },
     CodeInfo {
+        code: "E307",
+        title: "a pipeline runs itself",
+        explanation: "A pipeline task runs a pipeline (`pipelineRef`, pipelines in pipelines) that is the \
+pipeline itself, directly, from a pipeline it embeds (`pipelineSpec`), or through other pipelines of the \
+same build (`a` runs `b`, which runs `a`). Every run would start a child run of the same pipeline, without \
+end. In a script, a pipeline also cannot be one of its own tasks.\n\n\
+Wrong:\n\n    let p = pipeline(\"ci\");\n    p.task(\"again\", p);\n\n\
+Fixed:\n\n    let shared = pipeline(\"shared\");\n    shared.task(\"build\", build);\n    let p = pipeline(\"ci\");\n    p.task(\"shared\", shared);\n",
+    },
+    CodeInfo {
         code: "W501",
         title: "a param is never used",
         explanation: "A task, pipeline or step action declares a param that no `$(params…)` refers to. It \
@@ -365,7 +376,8 @@ Fixed:\n\n    task(\"t\").param(\"image\").step(\"s\", \"$(params.image)\", \"ec
         code: "W502",
         title: "a workspace is never used",
         explanation: "A task declares a workspace that no `$(workspaces.w…)`, step workspace or mention of \
-its mount path uses; or a pipeline declares a workspace no task binds.\n\n\
+its mount path uses; or a pipeline declares a workspace no task binds. A task workspace with an explicit \
+`mountPath` counts as used: tools read such places by themselves (kaniko's `/kaniko/.docker`).\n\n\
 Wrong:\n\n    task(\"t\").workspace(\"source\").step(\"s\", \"alpine:3.20\", \"ls\")\n\n\
 Fixed:\n\n    task(\"t\").workspace(\"source\").step(\"s\", \"alpine:3.20\", \"ls $(workspaces.source.path)\")\n",
     },

@@ -8,6 +8,101 @@ use super::env::suggestion;
 use super::pipeline::PipelineEnv;
 use crate::diag::Diagnostic;
 use crate::exec::graph::{Edge, EdgeKind, TaskGraph};
+use crate::model::PipelineSpec;
+use std::collections::{HashMap, VecDeque};
+
+/// E307: a pipeline that runs itself. A pipeline task's `pipelineRef` (in the pipeline, or in a
+/// pipeline it embeds with `pipelineSpec`) names the pipeline, directly or through other
+/// pipelines of the bundle: every run would start a child run of the same pipeline, without end.
+pub(super) fn pipeline_runs_itself(c: &mut Checker, name: &str, spec: &PipelineSpec) {
+    // (path of the pipelineRef, the chain of pipeline names from `name`)
+    let mut found: Vec<(String, Vec<String>)> = Vec::new();
+    let mut refs: Vec<(String, String)> = Vec::new();
+    pipeline_refs(spec, "spec", &mut refs);
+    for (path, target) in refs {
+        if let Some(chain) = chain_back(c, &target, name) {
+            found.push((path, chain));
+        }
+    }
+    for (path, chain) in found {
+        let mut names = vec![name.to_string()];
+        names.extend(chain);
+        let d = Diagnostic::error(
+            "E307",
+            if names.len() == 2 {
+                format!("pipeline `{name}` runs itself as one of its tasks (`pipelineRef`)")
+            } else {
+                format!(
+                    "pipeline `{name}` runs itself through other pipelines: {}",
+                    names.join(" → ")
+                )
+            },
+        )
+        .label("runs the pipeline again")
+        .note("every run would start a child run of the same pipeline, without end")
+        .help("a pipeline task must run another pipeline (or a task); move the shared tasks into a pipeline of their own");
+        let target = names[1].clone();
+        c.report_at(&format!("{path}.name"), &target, d);
+    }
+}
+
+/// Every `pipelineRef` (by name, not through a resolver) of `spec`'s tasks, and of the pipelines
+/// they embed, with its path.
+fn pipeline_refs(spec: &PipelineSpec, path: &str, out: &mut Vec<(String, String)>) {
+    let tasks = spec
+        .tasks
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (format!("{path}.tasks[{i}]"), t));
+    let finally = spec
+        .finally
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (format!("{path}.finally[{i}]"), t));
+    for (at, t) in tasks.chain(finally) {
+        if let Some(r) = &t.pipeline_ref
+            && r.resolver.is_none()
+            && let Some(n) = &r.name
+        {
+            out.push((format!("{at}.pipelineRef"), n.clone()));
+        }
+        if let Some(child) = &t.pipeline_spec {
+            pipeline_refs(child, &format!("{at}.pipelineSpec"), out);
+        }
+    }
+}
+
+/// The chain of pipeline names from `from` to `to` through the `pipelineRef`s of the bundle's
+/// pipelines (`[from, …, to]`), if there is one. Breadth first, so the chain is a shortest one.
+fn chain_back(c: &Checker, from: &str, to: &str) -> Option<Vec<String>> {
+    let mut parent: HashMap<String, Option<String>> = HashMap::new();
+    parent.insert(from.to_string(), None);
+    let mut queue = VecDeque::from([from.to_string()]);
+    while let Some(cur) = queue.pop_front() {
+        if cur == to {
+            let mut chain = vec![cur.clone()];
+            let mut at = cur;
+            while let Some(Some(p)) = parent.get(&at) {
+                chain.push(p.clone());
+                at = p.clone();
+            }
+            chain.reverse();
+            return Some(chain);
+        }
+        let Some((_, spec)) = c.index.pipelines.get(cur.as_str()) else {
+            continue;
+        };
+        let mut refs = Vec::new();
+        pipeline_refs(spec, "", &mut refs);
+        for (_, next) in refs {
+            if !parent.contains_key(&next) {
+                parent.insert(next.clone(), Some(cur.clone()));
+                queue.push_back(next);
+            }
+        }
+    }
+    None
+}
 
 pub(super) fn check(c: &mut Checker, env: &PipelineEnv) {
     let n = env.dag_count;

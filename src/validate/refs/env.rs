@@ -413,8 +413,15 @@ pub(super) fn suggestion<'n>(
         Some(s) => format!("did you mean `{s}`?"),
         None => {
             let mut all: Vec<&str> = candidates.into_iter().collect();
-            all.sort_unstable();
-            all.dedup();
+            // Distinct names; not worth hashing thousands of them again for every misspelt name
+            // (names repeat only in input that has other errors).
+            if all.len() <= 1000 {
+                let mut seen = std::collections::HashSet::new();
+                all.retain(|c| seen.insert(*c));
+            }
+            if all.len() <= 12 {
+                all.sort_unstable();
+            }
             if all.is_empty() {
                 format!("there are no {what} here")
             } else if all.len() <= 12 {

@@ -273,7 +273,8 @@ pub(super) fn big_result_line(script: &str) -> Option<&str> {
         else {
             return false;
         };
-        let before = &line[..at];
+        // the path may be quoted: `cmd > "$(results.x.path)"` (what a handle in `"${r}"` renders as)
+        let before = line[..at].trim_end_matches(['"', '\'']);
         // `cmd > $(results.x.path)`, `cmd >> …`, `cmd | tee …`, `cp file …`
         let cmd = if let Some(b) = before
             .trim_end()
@@ -441,5 +442,19 @@ mod tests {
             "invalid names are the structure pass's"
         );
         assert!(!not_kebab("", false));
+    }
+}
+
+#[cfg(test)]
+mod result_size_tests {
+    use super::big_result_line;
+
+    #[test]
+    fn quoted_result_paths_are_seen() {
+        // issue 13 §2.5: the documented handle idiom `> "${r}"` renders with quotes
+        assert!(big_result_line("cat log.txt > \"$(results.log.path)\"").is_some());
+        assert!(big_result_line("cat log.txt > '$(results.log.path)'").is_some());
+        assert!(big_result_line("cat log.txt > $(results.log.path)").is_some());
+        assert!(big_result_line("printf '%s' \"$v\" > \"$(results.log.path)\"").is_none());
     }
 }

@@ -200,6 +200,11 @@ pub(super) fn unused(c: &mut Checker, env: &TaskEnv) {
         if env.ws_used[i].get() || mounted.contains(w.name.as_str()) {
             continue;
         }
+        // An explicit `mountPath` puts the files where a tool looks for them by itself (kaniko reads
+        // `/kaniko/.docker`): mounting it there is the use.
+        if w.mount_path.as_deref().is_some_and(|p| !p.is_empty()) {
+            continue;
+        }
         let mount = w.effective_mount_path();
         if texts.iter().any(|t| t.contains(&mount)) {
             continue;

@@ -299,6 +299,27 @@ allowed.`\n\nWrong:\n\n    step_action(\"greet\", #{ image: \"alpine\", params: 
 reference`.\n\nWrong:\n\n    step_action(\"cache\", #{ image: \"alpine\", volumeMounts: [#{ name: \"cache\", mountPath: \"/cache\" }] });\n\nFixed:\n\n    step_action(\"cache\", #{ image: \"alpine\", params: [\"volume\"], volumeMounts: [#{ name: \"$(params.volume)\", mountPath: \"/cache\" }] });\n",
     },
     CodeInfo {
+        code: "E143",
+        title: "a Kubernetes field value the API server rejects",
+        explanation: "Some fields of Tekton objects are Kubernetes core types that Tekton's webhook passes \
+through but the API server checks when it validates the object or the pod Tekton creates, so the run fails \
+late: resource quantities (`computeResources.limits.cpu: \"abc\"` — Kubernetes reads `<number><suffix>` such \
+as `500m`, `2`, `1Gi`, `1e3`, and requests and limits cannot be negative), environment variable names (required; \
+printable ASCII without `=`, the rule since Kubernetes 1.34), label and annotation keys (qualified names: an \
+optional DNS prefix and `/`, then 1–63 letters, digits, `-`, `_`, `.`, starting and ending with a letter or \
+digit) and label values (at most 63 of those characters, or empty).\n\nWrong:\n\n    \
+task(\"t\").step(#{ name: \"s\", image: \"alpine\", computeResources: #{ limits: #{ cpu: \"two\" } } })\n\n\
+Fixed:\n\n    task(\"t\").step(#{ name: \"s\", image: \"alpine\", computeResources: #{ limits: #{ cpu: \"2\" } } })\n",
+    },
+    CodeInfo {
+        code: "E144",
+        title: "an invalid image reference",
+        explanation: "An image reference is `[registry[:port]/]path[:tag][@digest]`: lower-case path parts, a tag of \
+letters, digits, `_`, `.` and `-`. Kubernetes accepts any string in the field but fails the pod with \
+`InvalidImageName`, so the run would certainly fail. A `${…}` in the name usually means a Rhai variable was \
+written in a double-quoted string, which does not interpolate.\n\nWrong:\n\n    t.step(\"s\", \"${registry}/tool:1.0\", \"#!/bin/sh\\ntrue\");\n\nFixed:\n\n    t.step(\"s\", `${registry}/tool:1.0`, \"#!/bin/sh\\ntrue\");\n",
+    },
+    CodeInfo {
         code: "E401",
         title: "a beta feature is used, but the target allows only stable fields",
         explanation: "The target cluster's `enable-api-fields` is `stable` (`--feature-gates stable`), and this \

@@ -358,6 +358,13 @@ impl Checker<'_, '_> {
         sidecars: &[TaskRunSidecarSpec],
         resources: Option<&ResourceRequirements>,
     ) {
+        self.resource_quantities(path, resources);
+        for (i, s) in steps.iter().enumerate() {
+            self.resource_quantities(
+                &at(path, &format!("stepSpecs[{i}]")),
+                Some(&s.compute_resources),
+            );
+        }
         if !steps.is_empty() {
             self.need_beta(&at(path, "stepSpecs"), "stepSpecs", "`stepSpecs`");
             let names: Vec<&str> = steps.iter().map(|s| s.name.as_str()).collect();

@@ -59,6 +59,11 @@ impl Checker<'_, '_> {
         {
             self.volume_mounts(&at(base, "stepTemplate"), &t.volume_mounts);
         }
+        if let Some(t) = template {
+            let path = at(base, "stepTemplate");
+            self.env_names(&path, &t.env);
+            self.resource_quantities(&path, t.compute_resources.as_ref());
+        }
         let mut sidecar_names: HashMap<&str, usize> = HashMap::new();
         for (i, sc) in spec.sidecars.iter().enumerate() {
             let path = at(base, &format!("sidecars[{i}]"));
@@ -187,6 +192,8 @@ impl Checker<'_, '_> {
         } else {
             format!("step {:?}", s.name)
         };
+        self.env_names(path, &s.env);
+        self.resource_quantities(path, s.compute_resources.as_ref());
         if !s.name.is_empty() && !names::is_dns1123_label(&s.name) {
             let mut d = Diagnostic::error(
                 "E108",
@@ -238,6 +245,9 @@ impl Checker<'_, '_> {
                 .label("no image")
                 .help("set `image` on the step, or once for all steps with `t.step_template(#{ image: \"...\" })`");
                 self.report(&at(path, "image"), d);
+            }
+            if let Some(i) = s.image.as_deref() {
+                self.image(&at(path, "image"), i);
             }
             let script = s.script.as_deref().is_some_and(|x| !x.is_empty());
             let command_from_template =
@@ -488,6 +498,8 @@ impl Checker<'_, '_> {
         } else {
             format!("sidecar {:?}", sc.name)
         };
+        self.env_names(path, &sc.env);
+        self.resource_quantities(path, sc.compute_resources.as_ref());
         if sc.name == RESERVED_SIDECAR {
             let d = Diagnostic::error(
                 "E108",
@@ -521,6 +533,9 @@ impl Checker<'_, '_> {
             .label("no image")
             .help("set `image` on the sidecar");
             self.report(&at(path, "image"), d);
+        }
+        if let Some(i) = sc.image.as_deref() {
+            self.image(&at(path, "image"), i);
         }
         if sc.script.as_deref().is_some_and(|x| !x.is_empty()) && !sc.command.is_empty() {
             let d = Diagnostic::error(
@@ -692,8 +707,27 @@ impl Checker<'_, '_> {
         }
     }
 
+    /// E144: an image reference Kubernetes would reject at pod creation.
+    fn image(&mut self, path: &str, image: &str) {
+        if image.is_empty() {
+            return;
+        }
+        if let Some(problem) = super::image::problem(image) {
+            let mut d = Diagnostic::error(
+                "E144",
+                format!("invalid image reference `{image}`: {problem}"),
+            )
+            .label("invalid image reference");
+            if image.contains("${") {
+                d = d.help("double-quoted Rhai strings do not interpolate: write the image in a backtick string (`${registry}/tool:1.0` in backticks) or join it with `+`");
+            }
+            self.report_text(path, image, d);
+        }
+    }
+
     /// 3.11: a StepAction's spec.
     pub(super) fn step_action(&mut self, spec: &StepActionSpec) {
+        self.env_names("spec", &spec.env);
         if spec.image.as_deref().is_none_or(str::is_empty) {
             let d = Diagnostic::error(
                 "E110",
@@ -702,6 +736,9 @@ impl Checker<'_, '_> {
             .label("no image")
             .help("set `image`");
             self.report("spec.image", d);
+        }
+        if let Some(i) = spec.image.as_deref() {
+            self.image("spec.image", i);
         }
         if let Some(script) = spec.script.as_deref().filter(|s| !s.is_empty()) {
             if !spec.command.is_empty() {
