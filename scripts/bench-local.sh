@@ -2,10 +2,10 @@
 # Timings of `tekscript run --local` (release build). Prints medians of N runs (default 7):
 #
 # 1. What one more step costs beyond the container runtime's own work: a one-task pipeline with 1 step
-#    and with 11 steps (podman); (T11 - T1) / 10 is the cost of a step. Compared with
-#    `podman run --rm` of the same image and command, plain and with the same flags tekscript uses
-#    (--init, the label, the 7 bind mounts of /tekton and /workspace): the difference is tekscript's
-#    overhead per step. Goal: at most 30 ms.
+#    and with 11 steps (podman), each against the same number of bare `podman run --rm` with the flags
+#    tekscript uses (--init, --name, the label, the 7 bind mounts of /tekton and /workspace), measured
+#    interleaved; ((T11 - P11) - (T1 - P1)) / 10 is tekscript's overhead per step. Goal: at most 30 ms. The same pipelines with 1 and 51 steps on the host runtime
+#    measure tekscript's own work per step without any container runtime.
 # 2. A 20-task pipeline (4 waves of 5 parallel tasks, results passed from wave to wave) with the host
 #    runtime, end to end (compile, plan, run, clean up). Goal: under 1 s.
 #
@@ -44,12 +44,18 @@ steps_script() {  # steps_script N FILE
   } > "$2"
 }
 
+ms_of() {  # wall time in ms of one run of a command
+  local start end
+  start=$(date +%s%N)
+  "$@" >/dev/null 2>&1 || true
+  end=$(date +%s%N)
+  echo $(( (end - start) / 1000000 ))
+}
+
 if command -v podman >/dev/null && podman image exists "$image" 2>/dev/null; then
   steps_script 1 "$work/one.rhai"
   steps_script 11 "$work/eleven.rhai"
   run_local=("$bin" run --local --runtime podman --view plain --image-map "*=$image")
-  t1=$(median_ms "${run_local[@]}" "$work/one.rhai")
-  t11=$(median_ms "${run_local[@]}" "$work/eleven.rhai")
   mkdir -p "$work/m"/{workspace,home,results,steps,scripts,creds,artifacts}
   printf '#!/bin/sh\ntrue\n' > "$work/m/scripts/s"; chmod +x "$work/m/scripts/s"
   mounts=()
@@ -57,18 +63,45 @@ if command -v podman >/dev/null && podman image exists "$image" 2>/dev/null; the
            scripts:/tekton/scripts creds:/tekton/creds artifacts:/tekton/artifacts; do
     mounts+=(--mount "type=bind,source=$work/m/${d%%:*},target=${d#*:}")
   done
-  plain=$(median_ms podman run --rm "$image" /bin/sh -c true)
-  same=$(median_ms podman run --rm --init --pull never --label tekscript.run=bench "${mounts[@]}" \
-    --entrypoint /tekton/scripts/s "$image")
-  awk -v t1="$t1" -v t11="$t11" -v plain="$plain" -v same="$same" 'BEGIN {
-    step = (t11 - t1) / 10
-    printf "podman: run of 1 step %.0f ms, of 11 steps %.0f ms: %.1f ms per step\n", t1, t11, step
-    printf "podman run --rm alone: %.1f ms plain, %.1f ms with the same flags\n", plain, same
-    printf "overhead per step: %.1f ms beyond podman with the same flags, %.1f ms beyond a plain podman run (goal <= 30 ms)\n", step - same, step - plain
-  }'
+  podman_steps() {  # podman_steps N: N containers as tekscript starts them, one after another
+    for i in $(seq "$1"); do
+      podman run --rm --init --pull never --name "bench-$$-$i" --label tekscript.run=bench "${mounts[@]}" \
+        --entrypoint /tekton/scripts/s "$image"
+    done
+  }
+  # interleaved, so that the machine's load hits both alike: (pipeline - bare containers) for 11 steps
+  # minus the same for 1 step, over 10 extra steps
+  rows=()
+  for _ in $(seq "$runs"); do
+    p1=$(ms_of "${run_local[@]}" "$work/one.rhai")
+    c1=$(ms_of podman_steps 1)
+    p11=$(ms_of "${run_local[@]}" "$work/eleven.rhai")
+    c11=$(ms_of podman_steps 11)
+    rows+=("$p1 $c1 $p11 $c11")
+  done
+  printf '%s\n' "${rows[@]}" | awk '
+    { over[NR] = (($3 - $4) - ($1 - $2)) / 10; step[NR] = ($3 - $1) / 10; bare[NR] = ($4 - $2) / 10 }
+    function median(a, n,   i, j, t) {
+      for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+      return a[int((n + 1) / 2)]
+    }
+    END {
+      n = NR
+      printf "podman: one more step costs %.1f ms in a run, %.1f ms as a bare podman run with the same flags\n", median(step, n), median(bare, n)
+      printf "overhead per step beyond the runtime: %.1f ms (median of %d interleaved rounds; goal <= 30 ms)\n", median(over, n), n
+    }'
 else
   echo "podman or $image missing: per-step overhead not measured (scripts/podman-test-env.sh)"
 fi
+
+# tekscript's own work per step, without a container runtime: the same pipelines on the host runtime
+steps_script 1 "$work/one.rhai"
+steps_script 51 "$work/fifty-one.rhai"
+h1=$(median_ms "$bin" run --local --runtime host --view plain "$work/one.rhai")
+h51=$(median_ms "$bin" run --local --runtime host --view plain "$work/fifty-one.rhai")
+awk -v a="$h1" -v b="$h51" 'BEGIN {
+  printf "host runtime: run of 1 step %.0f ms, of 51 steps %.0f ms: %.1f ms per step (tekscript plus starting sh)\n", a, b, (b - a) / 50
+}'
 
 # 20 tasks, 4 waves of 5; each task of a wave reads the result of the task before it
 {

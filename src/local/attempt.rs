@@ -5,7 +5,7 @@
 //! against the size limit; a failed step (unless `onError: continue`) ends the attempt and the steps after
 //! it are skipped, as Tekton's entrypoint does.
 
-use super::runtime::{Engine, Runtime, map_image, quantity};
+use super::runtime::{Runtime, map_image, quantity};
 use super::workspaces::{self, mkdir};
 use crate::exec::run::{CANCELLED_BY_PIPELINE, Ended, Outcome};
 use crate::exec::taskrun::{
@@ -450,7 +450,7 @@ impl<'a> Attempt<'a> {
         // steps
         let deadline = self.started + job.timeout;
         let mut step_results: StepResults = BTreeMap::new();
-        for (i, step) in resolved.steps.iter().enumerate() {
+        for step in &resolved.steps {
             if self.ctl.stopping() > 0 {
                 return Self::cancelled();
             }
@@ -514,7 +514,6 @@ impl<'a> Attempt<'a> {
             let env = envs.remove(&step.container.name).unwrap_or_default();
             let image = images.get(&step.container.name).cloned();
             let ran = self.run_step(
-                i,
                 &step,
                 image.as_deref(),
                 &env,
@@ -805,7 +804,6 @@ impl<'a> Attempt<'a> {
     #[allow(clippy::too_many_arguments)]
     fn engine_args(
         &self,
-        engine: Engine,
         c: &Container,
         name: &str,
         image: &str,
@@ -898,7 +896,6 @@ impl<'a> Attempt<'a> {
                 }
             }
         }
-        let _ = engine;
         let mut rest: Vec<String> = Vec::new();
         if let Some((first, more)) = c.command.split_first() {
             a.push("--entrypoint".into());
@@ -924,7 +921,7 @@ impl<'a> Attempt<'a> {
             Some(engine) => {
                 let name = self.container_name(&c.name);
                 let image = images.get(&c.name).cloned().unwrap_or_default();
-                let args = self.engine_args(engine, c, &name, &image, &env, mounts, network, true);
+                let args = self.engine_args(c, &name, &image, &env, mounts, network, true);
                 let mut cmd = Command::new(engine.bin());
                 cmd.args(&args).process_group(0);
                 self.sidecars.push(Proc::Container(name.clone()));
@@ -1007,7 +1004,6 @@ impl<'a> Attempt<'a> {
     #[allow(clippy::too_many_arguments)]
     fn run_step(
         &self,
-        i: usize,
         step: &ResolvedStep,
         image: Option<&str>,
         env: &[(String, String)],
@@ -1017,7 +1013,6 @@ impl<'a> Attempt<'a> {
     ) -> StepEnd {
         let c = &step.container;
         let label = c.name.strip_prefix("step-").unwrap_or(&c.name).to_string();
-        let _ = i;
         let (mut cmd, proc_of): (Command, ProcOf) = match self.shared.runtime.engine() {
             Some(engine) => {
                 // working directories under /workspace exist before the step (workingdir_init.go)
@@ -1029,7 +1024,6 @@ impl<'a> Attempt<'a> {
                 }
                 let name = self.container_name(&c.name);
                 let args = self.engine_args(
-                    engine,
                     c,
                     &name,
                     image.unwrap_or_default(),
