@@ -25,10 +25,25 @@ fn podman() -> bool {
             .args(["image", "exists", &test_image()])
             .output();
         match out {
+            Ok(o) if o.status.success() => {}
+            Ok(_) => {
+                return Err(format!(
+                    "podman has no image {} (scripts/podman-test-env.sh builds it)",
+                    test_image()
+                ));
+            }
+            Err(e) => return Err(format!("podman is not available: {e}")),
+        }
+        // podman can be installed and still unable to start containers here (this sandbox needs the
+        // containers.conf that scripts/podman-test-env.sh writes: `eval "$(scripts/podman-test-env.sh)"`)
+        let run = Command::new("podman")
+            .args(["run", "--rm", "--network=none", &test_image(), "true"])
+            .output();
+        match run {
             Ok(o) if o.status.success() => Ok(()),
-            Ok(_) => Err(format!(
-                "podman has no image {} (scripts/podman-test-env.sh builds it)",
-                test_image()
+            Ok(o) => Err(format!(
+                "podman cannot start a container here ({}); eval \"$(scripts/podman-test-env.sh)\" first",
+                String::from_utf8_lossy(&o.stderr).trim()
             )),
             Err(e) => Err(format!("podman is not available: {e}")),
         }
