@@ -208,11 +208,9 @@ fn task_text(out: &mut String, t: &TaskReport, width: usize) {
     }
     out.push_str(line.trim_end());
     out.push('\n');
-    if t.combinations.len() > 1 || !t.combinations.is_empty() {
-        for (k, c) in t.combinations.iter().enumerate() {
-            let pairs: Vec<String> = c.iter().map(|(a, b)| format!("{a}={b}")).collect();
-            out.push_str(&format!("      [{k}] {}\n", pairs.join(" ")));
-        }
+    for (k, c) in t.combinations.iter().enumerate() {
+        let pairs: Vec<String> = c.iter().map(|(a, b)| format!("{a}={b}")).collect();
+        out.push_str(&format!("      [{k}] {}\n", pairs.join(" ")));
     }
     if matches!(t.outcome, TaskOutcome::Skipped | TaskOutcome::Pending) {
         return;

@@ -330,8 +330,9 @@ fn plan_and_execute(dir: &Path, files: &[OutputFile]) -> Result<WriteReport, Emi
     }
 }
 
-/// Creates `dir` and its missing ancestors; returns the directories it created, parents first.
-fn create_out_dir(dir: &Path) -> Result<Vec<PathBuf>, EmitError> {
+/// `dir` and those of its ancestors that do not exist, parents first; an error when one of them is a
+/// file.
+fn missing_ancestors(dir: &Path) -> Result<Vec<PathBuf>, EmitError> {
     let mut missing = Vec::new();
     let mut cur = Some(dir);
     while let Some(p) = cur {
@@ -351,8 +352,13 @@ fn create_out_dir(dir: &Path) -> Result<Vec<PathBuf>, EmitError> {
         cur = p.parent();
     }
     missing.reverse();
+    Ok(missing)
+}
+
+/// Creates `dir` and its missing ancestors; returns the directories it created, parents first.
+fn create_out_dir(dir: &Path) -> Result<Vec<PathBuf>, EmitError> {
     let mut created = Vec::new();
-    for d in missing {
+    for d in missing_ancestors(dir)? {
         match fs::create_dir(&d) {
             Ok(()) => created.push(d),
             // Another build created it meanwhile.
@@ -617,26 +623,7 @@ fn plan_checked(dir: &Path, files: &[OutputFile]) -> Result<Plan, EmitError> {
 
     // The output directory and its missing ancestors.
     if !dir_exists {
-        let mut missing = Vec::new();
-        let mut cur = Some(dir);
-        while let Some(p) = cur {
-            if p.as_os_str().is_empty() {
-                break;
-            }
-            match fs::metadata(p) {
-                Ok(m) if m.is_dir() => break,
-                Ok(_) => {
-                    return Err(EmitError::NotADirectory {
-                        path: p.to_path_buf(),
-                    });
-                }
-                Err(e) if e.kind() == io::ErrorKind::NotFound => missing.push(p.to_path_buf()),
-                Err(e) => return Err(io_err("read", p, e)),
-            }
-            cur = p.parent();
-        }
-        missing.reverse();
-        actions.create_dirs = missing;
+        actions.create_dirs = missing_ancestors(dir)?;
     }
 
     let mut planned_dirs: BTreeSet<PathBuf> = BTreeSet::new();

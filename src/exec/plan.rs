@@ -97,7 +97,7 @@ pub fn plan_run<'a>(
                 .collect();
             if matching.len() > 1 {
                 return Err(format!(
-                    "the script emits {} PipelineRuns of pipeline {p:?} ({}); tekscript run starts one",
+                    "the script emits {} PipelineRuns of pipeline {p:?} ({}); a run starts one of them, so remove the others or emit them from separate scripts",
                     matching.len(),
                     matching
                         .iter()
@@ -142,7 +142,7 @@ pub fn plan_run<'a>(
             [] => {
                 return Err(
                     "the script emits no PipelineRun and no Pipeline: nothing to run \
-                     (tekscript run starts PipelineRuns; emit a pipeline or `emit(p.run())`)"
+                     (runs and simulations start from a PipelineRun: emit a pipeline, or `emit(p.run())`)"
                         .into(),
                 );
             }

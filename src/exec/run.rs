@@ -30,7 +30,7 @@ use super::matrix::{self, Combination};
 use super::subst::{Resolved, Subst, select, substitute_str, substitute_value};
 use super::when::{self, When};
 use crate::expr::{ContextScope, Selector, Var, WorkspaceAttr};
-use crate::model::{Param, ParamType, ParamValue, PipelineSpec, PipelineTask, TaskSpec};
+use crate::model::{Param, ParamValue, PipelineSpec, PipelineTask, TaskSpec};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
@@ -337,21 +337,16 @@ pub fn child_name(parent: &str, suffix: &str) -> String {
     if n.len() <= MAX {
         return n;
     }
-    // kmeta.ChildName: parent truncated, then md5 of the whole name; we use a stable FNV hash of the
-    // same length so names stay deterministic (the cluster assigns the real ones).
+    // kmeta.ChildName (knative.dev/pkg/kmeta/names.go): when too long, a prefix of the parent and an
+    // md5 hex digest of the whole name; a stable FNV-1a hash of the same length keeps names unique,
+    // valid and deterministic (the cluster assigns the real ones).
     let mut h: u128 = 0x6c62272e07bb014262b821756295c58d;
     for b in n.bytes() {
         h ^= b as u128;
         h = h.wrapping_mul(0x0000000001000000000000000000013B);
     }
-    let hash = format!("{h:032x}");
-    let keep = MAX - hash.len() - suffix.len().min(MAX - hash.len());
-    let mut head: String = parent.chars().take(keep).collect();
-    if suffix.len() + hash.len() < MAX {
-        head.push_str(suffix);
-    }
-    head.truncate(MAX - hash.len());
-    format!("{head}{hash}")
+    let head: String = parent.chars().take(MAX - 32).collect();
+    format!("{}{h:032x}", head.trim_end_matches('-'))
 }
 
 impl Execution {
@@ -1449,10 +1444,6 @@ impl Execution {
             };
             let v = substitute_value(&r.value, &mut look).value;
             if !missing {
-                let v = match (r.effective_type(), v) {
-                    (ParamType::String, v @ ParamValue::String(_)) => v,
-                    (_, v) => v,
-                };
                 out.push((r.name.clone(), v));
             }
         }

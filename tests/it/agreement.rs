@@ -21,12 +21,19 @@ const WAIT: Duration = Duration::from_secs(30);
 /// One case: a pipeline spec, the tasks that fail (and how many attempts), the tasks that hang into
 /// their timeout, and the results each task reports.
 struct Case {
-    name: &'static str,
+    name: String,
     spec: Value,
     params: Value,
     fail: Vec<(&'static str, u32)>,
     hang: Vec<&'static str>,
-    results: Vec<(&'static str, &'static str, &'static str)>,
+    /// (task, result, value)
+    results: Vec<(String, String, String)>,
+}
+
+fn res(v: &[(&str, &str, &str)]) -> Vec<(String, String, String)> {
+    v.iter()
+        .map(|(t, r, x)| (t.to_string(), r.to_string(), x.to_string()))
+        .collect()
 }
 
 fn step() -> Value {
@@ -45,7 +52,7 @@ fn with(mut t: Value, key: &str, v: Value) -> Value {
 fn cases() -> Vec<Case> {
     vec![
         Case {
-            name: "diamond",
+            name: "diamond".into(),
             spec: json!({"tasks": [
                 task("a"), task("b"),
                 with(task("c"), "runAfter", json!(["a", "b"])),
@@ -55,16 +62,16 @@ fn cases() -> Vec<Case> {
             params: json!([]),
             fail: vec![],
             hang: vec![],
-            results: vec![
+            results: res(&[
                 ("a", "r", "1"),
                 ("b", "r", "2"),
                 ("c", "r", "3"),
                 ("d", "r", "4"),
                 ("f", "r", "5"),
-            ],
+            ]),
         },
         Case {
-            name: "when-skip-without-result-consumers",
+            name: "when-skip-without-result-consumers".into(),
             spec: json!({"params": [{"name": "go", "default": "no"}], "tasks": [
                 with(task("a"), "when", json!([{"input": "$(params.go)", "operator": "in", "values": ["yes"]}])),
                 with(task("b"), "runAfter", json!(["a"])),
@@ -72,10 +79,10 @@ fn cases() -> Vec<Case> {
             params: json!([]),
             fail: vec![],
             hang: vec![],
-            results: vec![("b", "r", "x")],
+            results: res(&[("b", "r", "x")]),
         },
         Case {
-            name: "when-skip-with-result-consumers",
+            name: "when-skip-with-result-consumers".into(),
             spec: json!({"tasks": [
                 with(task("a"), "when", json!([{"input": "x", "operator": "notin", "values": ["x"]}])),
                 with(task("b"), "params", json!([{"name": "v", "value": "$(tasks.a.results.r)"}])),
@@ -85,10 +92,10 @@ fn cases() -> Vec<Case> {
             params: json!([]),
             fail: vec![],
             hang: vec![],
-            results: vec![("a", "r", "1"), ("d", "r", "4")],
+            results: res(&[("a", "r", "1"), ("d", "r", "4")]),
         },
         Case {
-            name: "failure-and-finally",
+            name: "failure-and-finally".into(),
             spec: json!({"tasks": [
                 task("a"), task("b"),
                 with(task("c"), "runAfter", json!(["a"])),
@@ -101,10 +108,10 @@ fn cases() -> Vec<Case> {
             params: json!([]),
             fail: vec![("a", 9)],
             hang: vec![],
-            results: vec![("b", "r", "2"), ("report", "r", "x")],
+            results: res(&[("b", "r", "2"), ("report", "r", "x")]),
         },
         Case {
-            name: "on-error-continue",
+            name: "on-error-continue".into(),
             spec: json!({"tasks": [
                 with(task("a"), "onError", json!("continue")),
                 with(task("b"), "runAfter", json!(["a"])),
@@ -112,26 +119,26 @@ fn cases() -> Vec<Case> {
             params: json!([]),
             fail: vec![("a", 9)],
             hang: vec![],
-            results: vec![("b", "r", "2")],
+            results: res(&[("b", "r", "2")]),
         },
         Case {
-            name: "retries-recover",
+            name: "retries-recover".into(),
             spec: json!({"tasks": [with(task("a"), "retries", json!(2)), with(task("b"), "runAfter", json!(["a"]))]}),
             params: json!([]),
             fail: vec![("a", 2)],
             hang: vec![],
-            results: vec![("a", "r", "1"), ("b", "r", "2")],
+            results: res(&[("a", "r", "1"), ("b", "r", "2")]),
         },
         Case {
-            name: "retries-exhausted",
+            name: "retries-exhausted".into(),
             spec: json!({"tasks": [with(task("a"), "retries", json!(1)), with(task("b"), "runAfter", json!(["a"]))]}),
             params: json!([]),
             fail: vec![("a", 5)],
             hang: vec![],
-            results: vec![],
+            results: res(&[]),
         },
         Case {
-            name: "matrix-with-include",
+            name: "matrix-with-include".into(),
             spec: json!({"tasks": [
                 with(with(task("m"), "matrix", json!({
                     "params": [{"name": "os", "value": ["linux", "mac"]}],
@@ -142,10 +149,10 @@ fn cases() -> Vec<Case> {
             params: json!([]),
             fail: vec![],
             hang: vec![],
-            results: vec![("m", "r", "v"), ("after", "r", "x")],
+            results: res(&[("m", "r", "v"), ("after", "r", "x")]),
         },
         Case {
-            name: "task-timeout",
+            name: "task-timeout".into(),
             spec: json!({"tasks": [
                 with(task("slow"), "timeout", json!("1s")),
                 with(task("next"), "runAfter", json!(["slow"])),
@@ -153,20 +160,20 @@ fn cases() -> Vec<Case> {
             params: json!([]),
             fail: vec![],
             hang: vec!["slow"],
-            results: vec![("f", "r", "x")],
+            results: res(&[("f", "r", "x")]),
         },
         Case {
-            name: "missing-param-default-and-array-param",
+            name: "missing-param-default-and-array-param".into(),
             spec: json!({"params": [{"name": "list", "type": "array", "default": ["a", "b"]}], "tasks": [
                 with(task("a"), "params", json!([{"name": "l", "value": ["$(params.list[*])"]}])),
             ]}),
             params: json!([]),
             fail: vec![],
             hang: vec![],
-            results: vec![("a", "r", "1")],
+            results: res(&[("a", "r", "1")]),
         },
         Case {
-            name: "parent-failed-with-on-error-continue-and-when",
+            name: "parent-failed-with-on-error-continue-and-when".into(),
             spec: json!({"tasks": [
                 with(task("a"), "onError", json!("continue")),
                 with(task("b"), "when", json!([{"input": "$(tasks.a.status)", "operator": "in", "values": ["x"]}])),
@@ -175,7 +182,7 @@ fn cases() -> Vec<Case> {
             params: json!([]),
             fail: vec![("a", 9)],
             hang: vec![],
-            results: vec![("c", "r", "3")],
+            results: res(&[("c", "r", "3")]),
         },
     ]
 }
@@ -203,7 +210,7 @@ async fn fake_run(
         scripts.insert(t, TaskScript::new().step(StepScript::new("s").hang()));
     }
     for (t, r, v) in &case.results {
-        let s = scripts.remove(t).unwrap_or_default().result(*r, *v);
+        let s = scripts.remove(t.as_str()).unwrap_or_default().result(r, v);
         scripts.insert(t, s);
     }
     for (t, s) in scripts {
@@ -288,51 +295,55 @@ fn sim(case: &Case, run_name: &str) -> tekscript::exec::Report {
             .results
             .entry(t.to_string())
             .or_default()
-            .insert(r.to_string(), ParamValue::from(*v));
+            .insert(r.clone(), ParamValue::from(v.as_str()));
     }
     simulate(input, &stated)
 }
 
+/// Runs `case` on both sides; what differs, one line per aspect (empty when they agree).
+async fn disagreements(case: &Case) -> Vec<String> {
+    let (name, cond, fake_outcomes, fake_results) = fake_run(case).await;
+    let report = sim(case, &name);
+    let ours: Outcomes = report
+        .tasks
+        .iter()
+        .map(|t| (t.name.clone(), t.reason.clone()))
+        .collect();
+    let our_cond = (report.status, report.reason, report.message);
+    let our_results: BTreeMap<String, Value> = report
+        .results
+        .iter()
+        .map(|(k, v)| (k.clone(), serde_json::to_value(v).unwrap()))
+        .collect();
+    let mut out = Vec::new();
+    if ours != fake_outcomes {
+        out.push(format!(
+            "{}: tasks\n  exec: {ours:?}\n  fake: {fake_outcomes:?}",
+            case.name
+        ));
+    }
+    if our_cond != cond {
+        out.push(format!(
+            "{}: condition\n  exec: {our_cond:?}\n  fake: {cond:?}",
+            case.name
+        ));
+    }
+    if our_results != fake_results {
+        out.push(format!(
+            "{}: results\n  exec: {our_results:?}\n  fake: {fake_results:?}",
+            case.name
+        ));
+    }
+    out
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn simulate_agrees_with_the_fake_controller() {
-    let mut disagreements = Vec::new();
+    let mut all = Vec::new();
     for case in cases() {
-        let (name, cond, fake_outcomes, fake_results) = fake_run(&case).await;
-        let report = sim(&case, &name);
-        let mut ours = Outcomes::new();
-        for t in &report.tasks {
-            ours.insert(t.name.clone(), t.reason.clone());
-        }
-        let our_cond = (
-            report.status.clone(),
-            report.reason.clone(),
-            report.message.clone(),
-        );
-        let our_results: BTreeMap<String, Value> = report
-            .results
-            .iter()
-            .map(|(k, v)| (k.clone(), serde_json::to_value(v).unwrap()))
-            .collect();
-        if ours != fake_outcomes {
-            disagreements.push(format!(
-                "{}: tasks\n  exec: {ours:?}\n  fake: {fake_outcomes:?}",
-                case.name
-            ));
-        }
-        if our_cond != cond {
-            disagreements.push(format!(
-                "{}: condition\n  exec: {our_cond:?}\n  fake: {cond:?}",
-                case.name
-            ));
-        }
-        if our_results != fake_results {
-            disagreements.push(format!(
-                "{}: results\n  exec: {our_results:?}\n  fake: {fake_results:?}",
-                case.name
-            ));
-        }
+        all.extend(disagreements(&case).await);
     }
-    assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
+    assert!(all.is_empty(), "{}", all.join("\n"));
 }
 
 /// The bundled examples, run self-contained (`--embed`), with every declared result stated.
@@ -340,7 +351,7 @@ async fn simulate_agrees_with_the_fake_controller() {
 async fn examples_agree_with_the_fake_controller() {
     use tekscript::exec::plan::{RunRequest, plan_run};
     let mut checked = Vec::new();
-    let mut disagreements = Vec::new();
+    let mut disagreements_all = Vec::new();
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
     let mut paths: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
@@ -371,48 +382,28 @@ async fn examples_agree_with_the_fake_controller() {
         for list in ["tasks", "finally"] {
             for t in spec[list].as_array().into_iter().flatten() {
                 for r in t["taskSpec"]["results"].as_array().into_iter().flatten() {
-                    let name: &'static str =
-                        Box::leak(t["name"].as_str().unwrap().to_string().into_boxed_str());
-                    let res: &'static str =
-                        Box::leak(r["name"].as_str().unwrap().to_string().into_boxed_str());
-                    let val: &'static str = Box::leak(format!("v-{name}-{res}").into_boxed_str());
-                    results.push((name, res, val));
+                    let (task, result) = (t["name"].as_str().unwrap(), r["name"].as_str().unwrap());
+                    let value = format!("v-{task}-{result}");
+                    results.push((task.to_string(), result.to_string(), value));
                 }
             }
         }
+        let file = path.file_name().unwrap().to_string_lossy().to_string();
         let case = Case {
-            name: "example",
+            name: file.clone(),
             spec,
             params: if params.is_null() { json!([]) } else { params },
             fail: vec![],
             hang: vec![],
             results,
         };
-        let (name, cond, fake_outcomes, fake_results) = fake_run(&case).await;
-        let report = sim(&case, &name);
-        let ours: Outcomes = report
-            .tasks
-            .iter()
-            .map(|t| (t.name.clone(), t.reason.clone()))
-            .collect();
-        let our_cond = (
-            report.status.clone(),
-            report.reason.clone(),
-            report.message.clone(),
-        );
-        let our_results: BTreeMap<String, Value> = report
-            .results
-            .iter()
-            .map(|(k, v)| (k.clone(), serde_json::to_value(v).unwrap()))
-            .collect();
-        let file = path.file_name().unwrap().to_string_lossy().to_string();
-        if ours != fake_outcomes || our_cond != cond || our_results != fake_results {
-            disagreements.push(format!(
-                "{file}:\n  exec: {ours:?} {our_cond:?} {our_results:?}\n  fake: {fake_outcomes:?} {cond:?} {fake_results:?}"
-            ));
-        }
+        disagreements_all.extend(disagreements(&case).await);
         checked.push(file);
     }
     assert!(checked.len() >= 4, "examples checked: {checked:?}");
-    assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
+    assert!(
+        disagreements_all.is_empty(),
+        "{}",
+        disagreements_all.join("\n")
+    );
 }
