@@ -31,6 +31,7 @@ pub mod source;
 pub mod testing;
 pub mod validate;
 
+use crate::diag::codes;
 use crate::diag::render::{Format, render, render_summary};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::source::SourceMap;
@@ -183,7 +184,7 @@ pub fn compile_file(path: &Path, opts: &Options) -> Result<Compilation, Failure>
         Err(e) => Err(Failure {
             sources: SourceMap::new(),
             diagnostics: Diagnostics(vec![Diagnostic::error(
-                "E016",
+                codes::E016,
                 format!("cannot read {}: {e}", path.display()),
             )]),
         }),
@@ -304,7 +305,7 @@ pub fn check_yaml_files(
             Ok(t) => t,
             Err(e) => {
                 diagnostics.push(Diagnostic::error(
-                    "E016",
+                    codes::E016,
                     format!("cannot read {}: {e}", path.display()),
                 ));
                 continue;

@@ -5,8 +5,8 @@
 //!
 //! ```toml
 //! feature-gates = "beta,enable-param-enum"
-//! allow = ["W506"]
-//! deny = ["W503"]
+//! allow = [codes::W506]
+//! deny = [codes::W503]
 //!
 //! [cluster]
 //! namespace = "ci"
@@ -23,6 +23,7 @@
 //! line and column (E701 invalid, E702 unknown key, E703 a glob matching nothing, E704 two entries
 //! writing one directory).
 
+use crate::diag::codes;
 use crate::diag::suggest::did_you_mean;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::source::{FileId, SourceMap, Span};
@@ -153,7 +154,7 @@ pub fn load(path: &Path) -> Result<Project, ProjectError> {
             return Err(ProjectError {
                 sources,
                 diagnostics: Diagnostics(vec![Diagnostic::error(
-                    "E016",
+                    codes::E016,
                     format!("cannot read {shown}: {e}"),
                 )]),
             });
@@ -204,7 +205,7 @@ pub fn parse(text: &str, file: FileId, root: &Path) -> Result<Project, Diagnosti
     if let Some(g) = &raw.feature_gates {
         if let Err(e) = crate::validate::FeatureGates::parse(g.get_ref()) {
             diags.push(
-                Diagnostic::error("E701", e)
+                Diagnostic::error(codes::E701, e)
                     .at(span(file, g.span()))
                     .label("not a feature gate"),
             );
@@ -216,7 +217,7 @@ pub fn parse(text: &str, file: FileId, root: &Path) -> Result<Project, Diagnosti
             match crate::diag::policy::normalize(code.get_ref()) {
                 Ok(c) => out.push(c),
                 Err(e) => diags.push(
-                    Diagnostic::error("E701", e)
+                    Diagnostic::error(codes::E701, e)
                         .at(span(file, code.span()))
                         .label("not a diagnostic code"),
                 ),
@@ -238,7 +239,7 @@ pub fn parse(text: &str, file: FileId, root: &Path) -> Result<Project, Diagnosti
         for pat in patterns {
             match expand(root, pat) {
                 Ok(found) if found.is_empty() => diags.push(
-                    Diagnostic::error("E703", format!("`{pat}` matches no file"))
+                    Diagnostic::error(codes::E703, format!("`{pat}` matches no file"))
                         .at(span(file, e.script.span()))
                         .label("no script here")
                         .note(format!(
@@ -247,7 +248,7 @@ pub fn parse(text: &str, file: FileId, root: &Path) -> Result<Project, Diagnosti
                 ),
                 Ok(found) => scripts.extend(found),
                 Err(msg) => diags.push(
-                    Diagnostic::error("E701", format!("`{pat}` is not a valid glob: {msg}"))
+                    Diagnostic::error(codes::E701, format!("`{pat}` is not a valid glob: {msg}"))
                         .at(span(file, e.script.span()))
                         .label("invalid glob"),
                 ),
@@ -261,7 +262,7 @@ pub fn parse(text: &str, file: FileId, root: &Path) -> Result<Project, Diagnosti
         {
             diags.push(
                 Diagnostic::error(
-                    "E704",
+                    codes::E704,
                     format!(
                         "{} scripts would all be written to `{}`",
                         scripts.len(),
@@ -279,7 +280,7 @@ pub fn parse(text: &str, file: FileId, root: &Path) -> Result<Project, Diagnosti
             match scalar(v.get_ref()) {
                 Some(s) => set.push(format!("{k}={s}")),
                 None => diags.push(
-                    Diagnostic::error("E701", format!("`set.{k}` must be a string, number or boolean"))
+                    Diagnostic::error(codes::E701, format!("`set.{k}` must be a string, number or boolean"))
                         .at(span(file, v.span()))
                         .label("not a scalar")
                         .help("nested values go in a values file (`values = [\"values.yaml\"]`), or use a dotted key: `\"image.tag\" = \"v1\"`"),
@@ -299,7 +300,7 @@ pub fn parse(text: &str, file: FileId, root: &Path) -> Result<Project, Diagnosti
                 if let Some(first) = dirs.get(d) {
                     diags.push(
                         Diagnostic::error(
-                            "E704",
+                            codes::E704,
                             format!("two entries write to `{}`", d.display()),
                         )
                         .at(span(file, o.span()))
@@ -466,7 +467,7 @@ fn toml_error(e: &toml::de::Error, file: FileId) -> Diagnostic {
         && let Some((key, tail)) = rest.split_once('`')
     {
         let expected: Vec<&str> = tail.split('`').skip(1).step_by(2).collect();
-        let d = Diagnostic::error("E702", format!("unknown key `{key}` in {FILE_NAME}"))
+        let d = Diagnostic::error(codes::E702, format!("unknown key `{key}` in {FILE_NAME}"))
             .at(at)
             .label("unknown key");
         return match did_you_mean(key, expected.iter().copied()) {
@@ -475,7 +476,7 @@ fn toml_error(e: &toml::de::Error, file: FileId) -> Diagnostic {
             None => d.help(format!("the keys here are: {}", expected.join(", "))),
         };
     }
-    Diagnostic::error("E701", format!("invalid {FILE_NAME}: {msg}"))
+    Diagnostic::error(codes::E701, format!("invalid {FILE_NAME}: {msg}"))
         .at(at)
         .label("here")
 }
@@ -561,7 +562,7 @@ mod tests {
         let f = map.add("t2.toml", text);
         let d = parse(text, f, dir.path()).unwrap_err();
         let codes: Vec<_> = d.iter().map(|d| d.code).collect();
-        assert_eq!(codes, ["E704", "E703"]);
+        assert_eq!(codes, [codes::E704, codes::E703]);
     }
 
     #[test]

@@ -1,168 +1,119 @@
 //! CLI tests: exit codes, the stdout/stderr split, `-o DIR` and `--check`.
+//!
+//! Every run is checked whole, as `just`'s test builder does: the exit status, all of stdout and all of
+//! stderr, each either given exactly or as an insta snapshot (`tests/snapshots/cli__*.snap`) — never a
+//! substring. Temporary directories are written as `[TMP]` so the snapshots do not depend on them.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_tekscript"));
-    c.current_dir(env!("CARGO_MANIFEST_DIR"));
-    c.env_remove("NO_COLOR");
-    c
+/// What one stream must be.
+enum Expect {
+    Exact(String),
+    Snapshot(&'static str),
 }
 
-fn run(args: &[&str]) -> Output {
-    bin().args(args).output().expect("runs")
+/// One run of the binary and what it must give.
+struct Test {
+    args: Vec<String>,
+    tmp: Option<PathBuf>,
+    status: i32,
+    stdout: Expect,
+    stderr: Expect,
 }
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+/// What a run gave, after [`Test::run`] checked it.
+struct Ran {
+    stdout: String,
+    stderr: String,
+}
+
+impl Test {
+    /// A run of `tekscript ARGS` in the crate's directory that must exit 0 with empty stdout and stderr
+    /// unless told otherwise.
+    fn new(args: &[&str]) -> Test {
+        Test {
+            args: args.iter().map(|s| s.to_string()).collect(),
+            tmp: None,
+            status: 0,
+            stdout: Expect::Exact(String::new()),
+            stderr: Expect::Exact(String::new()),
+        }
+    }
+
+    /// Writes this directory as `[TMP]` in the output before comparing.
+    fn tmp(mut self, dir: &Path) -> Test {
+        self.tmp = Some(dir.to_path_buf());
+        self
+    }
+
+    fn status(mut self, status: i32) -> Test {
+        self.status = status;
+        self
+    }
+
+    fn stdout(mut self, s: &str) -> Test {
+        self.stdout = Expect::Exact(s.to_string());
+        self
+    }
+
+    fn stderr(mut self, s: &str) -> Test {
+        self.stderr = Expect::Exact(s.to_string());
+        self
+    }
+
+    fn stdout_snapshot(mut self, name: &'static str) -> Test {
+        self.stdout = Expect::Snapshot(name);
+        self
+    }
+
+    fn stderr_snapshot(mut self, name: &'static str) -> Test {
+        self.stderr = Expect::Snapshot(name);
+        self
+    }
+
+    #[track_caller]
+    fn run(self) -> Ran {
+        let out = Command::new(env!("CARGO_BIN_EXE_tekscript"))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env_remove("NO_COLOR")
+            .args(&self.args)
+            .output()
+            .expect("runs");
+        let clean = |s: String| match &self.tmp {
+            Some(t) => s.replace(&t.display().to_string(), "[TMP]"),
+            None => s,
+        };
+        let stdout = clean(String::from_utf8_lossy(&out.stdout).into_owned());
+        let stderr = clean(String::from_utf8_lossy(&out.stderr).into_owned());
+        let what = clean(format!("tekscript {}", self.args.join(" ")));
+        assert_eq!(
+            out.status.code(),
+            Some(self.status),
+            "{what}: exit status\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
+        );
+        for (name, expect, got) in [
+            ("stdout", &self.stdout, &stdout),
+            ("stderr", &self.stderr, &stderr),
+        ] {
+            match expect {
+                Expect::Exact(want) => assert_eq!(got, want, "{what}: {name}"),
+                Expect::Snapshot(snap) => {
+                    insta::with_settings!({ description => what.as_str(), omit_expression => true }, {
+                        insta::assert_snapshot!(*snap, got);
+                    })
+                }
+            }
+        }
+        Ran { stdout, stderr }
+    }
 }
 
 fn fixture(name: &str) -> String {
     format!("tests/cli/{name}")
 }
 
-#[test]
-fn build_prints_yaml_on_stdout_and_nothing_on_stderr() {
-    let out = run(&["build", &fixture("ok.rhai")]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let stdout = text(&out.stdout);
-    assert!(
-        stdout.starts_with("apiVersion: tekton.dev/v1\nkind: Task\n"),
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains("---\napiVersion: tekton.dev/v1\nkind: Pipeline\n"),
-        "{stdout}"
-    );
-    assert!(stdout.ends_with('\n') && !stdout.ends_with("\n\n"));
-    assert_eq!(text(&out.stderr), "");
-}
-
-#[test]
-fn build_is_deterministic() {
-    let a = run(&["build", &fixture("ok.rhai")]).stdout;
-    let b = run(&["build", &fixture("ok.rhai")]).stdout;
-    assert_eq!(a, b);
-}
-
-#[test]
-fn set_reaches_the_script() {
-    let out = run(&["build", &fixture("ok.rhai"), "--set", "name=custom"]);
-    assert!(text(&out.stdout).contains("name: custom"));
-}
-
-#[test]
-fn values_file_reaches_the_script() {
-    let dir = tempfile::tempdir().unwrap();
-    let f = dir.path().join("v.yaml");
-    std::fs::write(&f, "name: from-file\n").unwrap();
-    let out = run(&[
-        "build",
-        &fixture("ok.rhai"),
-        "--values",
-        f.to_str().unwrap(),
-    ]);
-    assert!(
-        text(&out.stdout).contains("name: from-file"),
-        "{}",
-        text(&out.stderr)
-    );
-    // --set wins over --values
-    let out = run(&[
-        "build",
-        &fixture("ok.rhai"),
-        "--values",
-        f.to_str().unwrap(),
-        "--set",
-        "name=from-set",
-    ]);
-    assert!(text(&out.stdout).contains("name: from-set"));
-}
-
-#[test]
-fn invalid_input_exits_1_with_diagnostics_on_stderr_only() {
-    let out = run(&["build", &fixture("bad.rhai"), "--color", "never"]);
-    assert_eq!(out.status.code(), Some(1));
-    assert_eq!(text(&out.stdout), "");
-    insta::assert_snapshot!("bad_human", text(&out.stderr));
-}
-
-#[test]
-fn short_and_json_message_formats() {
-    let out = run(&["check", &fixture("bad.rhai"), "--message-format", "short"]);
-    assert_eq!(out.status.code(), Some(1));
-    assert_eq!(
-        text(&out.stderr),
-        "tests/cli/bad.rhai:2:24: error[E004]: unknown field `imagee` in step\n"
-    );
-    let out = run(&["check", &fixture("bad.rhai"), "--message-format", "json"]);
-    let line = text(&out.stderr);
-    let v: serde_json::Value = serde_json::from_str(line.trim()).expect("one JSON object");
-    assert_eq!(v["code"], "E004");
-    assert_eq!(v["line"], 2);
-}
-
-#[test]
-fn check_ok_exits_0() {
-    let out = run(&["check", &fixture("ok.rhai")]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert_eq!(text(&out.stdout), "");
-}
-
-#[test]
-fn missing_script_exits_2() {
-    let out = run(&["build", "tests/cli/does-not-exist.rhai"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("cannot read tests/cli/does-not-exist.rhai"));
-}
-
-#[test]
-fn usage_error_exits_2() {
-    assert_eq!(run(&["build"]).status.code(), Some(2));
-    assert_eq!(run(&["frobnicate"]).status.code(), Some(2));
-    assert_eq!(
-        run(&["build", &fixture("ok.rhai"), "--set", "novalue"])
-            .status
-            .code(),
-        Some(2)
-    );
-    assert_eq!(
-        run(&["build", &fixture("ok.rhai"), "--feature-gates", "gamma"])
-            .status
-            .code(),
-        Some(2)
-    );
-}
-
-#[test]
-fn explain_prints_the_long_explanation() {
-    let out = run(&["explain", "E004"]);
-    assert_eq!(out.status.code(), Some(0));
-    let s = text(&out.stdout);
-    assert!(s.starts_with("E004: unknown field"), "{s}");
-    assert!(s.contains("Wrong:") && s.contains("Fixed:"), "{s}");
-    assert_eq!(
-        run(&["explain", "E999"]).status.code(),
-        Some(2),
-        "an unknown code is a usage error"
-    );
-    let list = text(&run(&["explain", "--list"]).stdout);
-    assert!(list.lines().count() > 10);
-}
-
-#[test]
-fn stdlib_lists_modules() {
-    let out = run(&["stdlib"]);
-    let s = text(&out.stdout);
-    for m in [
-        "git", "kaniko", "buildah", "golang", "node", "shell", "notify",
-    ] {
-        assert!(s.contains(m), "{s}");
-    }
-    assert_eq!(run(&["stdlib", "gti"]).status.code(), Some(1));
-}
-
+/// Every file under `dir` with its content, sorted by path.
 fn tree(dir: &Path) -> Vec<(PathBuf, String)> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -182,13 +133,149 @@ fn tree(dir: &Path) -> Vec<(PathBuf, String)> {
 }
 
 #[test]
+fn build_prints_yaml_on_stdout_and_nothing_on_stderr() {
+    let r = Test::new(&["build", &fixture("ok.rhai")])
+        .stdout_snapshot("build_ok")
+        .run();
+    assert!(r.stdout.ends_with('\n') && !r.stdout.ends_with("\n\n"));
+}
+
+#[test]
+fn build_is_deterministic() {
+    let a = Test::new(&["build", &fixture("ok.rhai")])
+        .stdout_snapshot("build_ok")
+        .run();
+    let b = Test::new(&["build", &fixture("ok.rhai")])
+        .stdout_snapshot("build_ok")
+        .run();
+    assert_eq!(a.stdout, b.stdout);
+}
+
+#[test]
+fn set_reaches_the_script() {
+    Test::new(&["build", &fixture("ok.rhai"), "--set", "name=custom"])
+        .stdout_snapshot("build_set_name")
+        .run();
+}
+
+#[test]
+fn values_file_reaches_the_script() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("v.yaml");
+    std::fs::write(&f, "name: from-file\n").unwrap();
+    let f = f.to_str().unwrap();
+    Test::new(&["build", &fixture("ok.rhai"), "--values", f])
+        .tmp(dir.path())
+        .stdout_snapshot("build_values_file")
+        .run();
+    // --set wins over --values
+    let r = Test::new(&[
+        "build",
+        &fixture("ok.rhai"),
+        "--values",
+        f,
+        "--set",
+        "name=from-set",
+    ])
+    .tmp(dir.path())
+    .stdout_snapshot("build_values_and_set")
+    .run();
+    assert!(r.stdout.contains("name: from-set"));
+}
+
+#[test]
+fn invalid_input_exits_1_with_diagnostics_on_stderr_only() {
+    Test::new(&["build", &fixture("bad.rhai"), "--color", "never"])
+        .status(1)
+        .stderr_snapshot("bad_human")
+        .run();
+}
+
+#[test]
+fn short_and_json_message_formats() {
+    Test::new(&["check", &fixture("bad.rhai"), "--message-format", "short"])
+        .status(1)
+        .stderr("tests/cli/bad.rhai:2:24: error[E004]: unknown field `imagee` in step\n")
+        .run();
+    let r = Test::new(&["check", &fixture("bad.rhai"), "--message-format", "json"])
+        .status(1)
+        .stderr_snapshot("bad_json")
+        .run();
+    let v: serde_json::Value = serde_json::from_str(r.stderr.trim()).expect("one JSON object");
+    assert_eq!(
+        (v["code"].as_str(), v["line"].as_u64()),
+        (Some("E004"), Some(2))
+    );
+}
+
+#[test]
+fn check_ok_exits_0() {
+    Test::new(&["check", &fixture("ok.rhai")])
+        .stderr("ok: tests/cli/ok.rhai has no problems\n")
+        .run();
+}
+
+#[test]
+fn missing_script_exits_2() {
+    Test::new(&["build", "tests/cli/does-not-exist.rhai"])
+        .status(2)
+        .stderr_snapshot("missing_script")
+        .run();
+}
+
+#[test]
+fn usage_error_exits_2() {
+    Test::new(&["build"])
+        .status(2)
+        .stderr_snapshot("usage_no_script")
+        .run();
+    Test::new(&["frobnicate"])
+        .status(2)
+        .stderr_snapshot("usage_unknown_command")
+        .run();
+    Test::new(&["build", &fixture("ok.rhai"), "--set", "novalue"])
+        .status(2)
+        .stderr_snapshot("usage_set_without_value")
+        .run();
+    Test::new(&["build", &fixture("ok.rhai"), "--feature-gates", "gamma"])
+        .status(2)
+        .stderr_snapshot("usage_unknown_gate")
+        .run();
+}
+
+#[test]
+fn explain_prints_the_long_explanation() {
+    Test::new(&["explain", "E004"])
+        .stdout_snapshot("explain_e004")
+        .run();
+    // an unknown code is a usage error
+    Test::new(&["explain", "E999"])
+        .status(2)
+        .stderr_snapshot("explain_unknown")
+        .run();
+    Test::new(&["explain", "--list"])
+        .stdout_snapshot("explain_list")
+        .run();
+}
+
+#[test]
+fn stdlib_lists_modules() {
+    Test::new(&["stdlib"]).stdout_snapshot("stdlib").run();
+    Test::new(&["stdlib", "gti"])
+        .status(1)
+        .stderr_snapshot("stdlib_unknown")
+        .run();
+}
+
+#[test]
 fn out_dir_writes_files_and_check_detects_drift() {
     let dir = tempfile::tempdir().unwrap();
     let out_dir = dir.path().join("deploy");
     let o = out_dir.to_str().unwrap();
-    let out = run(&["build", &fixture("ok.rhai"), "-o", o]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert_eq!(text(&out.stdout), "");
+    Test::new(&["build", &fixture("ok.rhai"), "-o", o])
+        .tmp(dir.path())
+        .stderr("wrote [TMP]/deploy: 3 written, 0 unchanged, 0 removed\n")
+        .run();
     let files: Vec<_> = tree(&out_dir).into_iter().map(|(p, _)| p).collect();
     assert_eq!(
         files,
@@ -199,15 +286,13 @@ fn out_dir_writes_files_and_check_detects_drift() {
         ]
     );
     // up to date
-    assert_eq!(
-        run(&["build", &fixture("ok.rhai"), "-o", o, "--check"])
-            .status
-            .code(),
-        Some(0)
-    );
+    Test::new(&["build", &fixture("ok.rhai"), "-o", o, "--check"])
+        .tmp(dir.path())
+        .stderr_snapshot("out_dir_check_ok")
+        .run();
     // drift: a different name produces a different pipeline file
     let before = tree(&out_dir);
-    let out = run(&[
+    Test::new(&[
         "build",
         &fixture("ok.rhai"),
         "-o",
@@ -215,21 +300,23 @@ fn out_dir_writes_files_and_check_detects_drift() {
         "--check",
         "--set",
         "name=other",
-    ]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        text(&out.stderr).contains("out of date"),
-        "{}",
-        text(&out.stderr)
-    );
+    ])
+    .tmp(dir.path())
+    .status(1)
+    .stderr_snapshot("out_dir_check_drift")
+    .run();
     assert_eq!(tree(&out_dir), before, "--check must not write");
     // a failed build leaves the directory exactly as it was
-    let out = run(&["build", &fixture("bad.rhai"), "-o", o]);
-    assert_eq!(out.status.code(), Some(1));
+    Test::new(&["build", &fixture("bad.rhai"), "-o", o, "--color", "never"])
+        .status(1)
+        .stderr_snapshot("bad_human")
+        .run();
     assert_eq!(tree(&out_dir), before);
     // rebuilding with another name removes the stale pipeline file
-    let out = run(&["build", &fixture("ok.rhai"), "-o", o, "--set", "name=other"]);
-    assert_eq!(out.status.code(), Some(0));
+    Test::new(&["build", &fixture("ok.rhai"), "-o", o, "--set", "name=other"])
+        .tmp(dir.path())
+        .stderr_snapshot("out_dir_rebuild")
+        .run();
     let files: Vec<_> = tree(&out_dir).into_iter().map(|(p, _)| p).collect();
     assert!(files.contains(&PathBuf::from("pipelines/other.yaml")));
     assert!(!files.contains(&PathBuf::from("pipelines/greet.yaml")));
@@ -237,12 +324,11 @@ fn out_dir_writes_files_and_check_detects_drift() {
 
 #[test]
 fn errors_in_modules_name_the_module_relative_to_the_working_directory() {
-    let out = run(&["check", "tests/cli/modules/ci.rhai", "--color", "never"]);
-    assert_eq!(out.status.code(), Some(1));
-    let err = text(&out.stderr);
-    assert!(err.contains("--> tests/cli/modules/lib.rhai:3:"), "{err}");
-    assert!(err.contains("tests/cli/modules/ci.rhai:2:"), "{err}");
-    assert!(err.contains("in this call to `make`"), "{err}");
+    let r = Test::new(&["check", "tests/cli/modules/ci.rhai", "--color", "never"])
+        .status(1)
+        .stderr_snapshot("module_error")
+        .run();
+    assert!(r.stderr.contains("--> tests/cli/modules/lib.rhai:3:"));
 }
 
 /// `kubectl kustomize` (no cluster needed) accepts the kustomization `-o DIR` writes and renders every
@@ -262,14 +348,16 @@ fn kubectl_kustomize_renders_the_output_dir() {
     let dir = tempfile::tempdir().unwrap();
     let out_dir = dir.path().join("deploy");
     let o = out_dir.to_str().unwrap();
-    let out = run(&["build", "examples/go-service.rhai", "-o", o]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    Test::new(&["build", "examples/go-service.rhai", "-o", o])
+        .tmp(dir.path())
+        .stderr("wrote [TMP]/deploy: 6 written, 0 unchanged, 0 removed\n")
+        .run();
     let k = Command::new("kubectl")
         .args(["kustomize", o])
         .output()
         .unwrap();
-    assert!(k.status.success(), "{}", text(&k.stderr));
-    let rendered = text(&k.stdout);
+    let rendered = String::from_utf8_lossy(&k.stdout);
+    assert!(k.status.success(), "{}", String::from_utf8_lossy(&k.stderr));
     for kind in ["kind: Pipeline", "kind: Task"] {
         assert!(rendered.contains(kind), "{rendered}");
     }
@@ -283,20 +371,25 @@ fn kubectl_kustomize_renders_the_output_dir() {
 
 #[test]
 fn warnings_do_not_fail_unless_denied() {
-    let out = run(&["check", &fixture("warn.rhai"), "--message-format", "short"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let err = text(&out.stderr);
-    assert!(
-        err.contains("warning[W503]") && err.contains("warning[W504]"),
-        "{err}"
-    );
-    let out = run(&["check", &fixture("warn.rhai"), "--deny", "warnings"]);
-    assert_eq!(out.status.code(), Some(1));
+    Test::new(&["check", &fixture("warn.rhai"), "--message-format", "short"])
+        .stderr_snapshot("warn_short")
+        .run();
+    Test::new(&[
+        "check",
+        &fixture("warn.rhai"),
+        "--deny",
+        "warnings",
+        "--color",
+        "never",
+    ])
+    .status(1)
+    .stderr_snapshot("warn_denied")
+    .run();
     // build still writes the YAML and shows the warnings on stderr
-    let out = run(&["build", &fixture("warn.rhai")]);
-    assert_eq!(out.status.code(), Some(0));
-    assert!(text(&out.stdout).contains("kind: Task"));
-    assert!(text(&out.stderr).contains("W503"));
+    Test::new(&["build", &fixture("warn.rhai"), "--color", "never"])
+        .stdout_snapshot("warn_build_yaml")
+        .stderr_snapshot("warn_build_stderr")
+        .run();
 }
 
 #[test]
@@ -314,26 +407,28 @@ fn check_yaml_files_together() {
         "apiVersion: tekton.dev/v1\nkind: Pipeline\nmetadata:\n  name: p\nspec:\n  tasks:\n  - name: a\n    taskRef:\n      name: greet\n    params:\n    - name: whoo\n      value: x\n",
     )
     .unwrap();
-    let out = run(&[
+    // the pipeline in one file is checked against the task in the other (E217, E218 at pipeline.yaml:11)
+    Test::new(&[
         "check",
         task.to_str().unwrap(),
         pipeline.to_str().unwrap(),
         "--message-format",
         "short",
-    ]);
-    assert_eq!(out.status.code(), Some(1));
-    let err = text(&out.stderr);
-    // the pipeline in one file is checked against the task in the other
-    assert!(err.contains("pipeline.yaml:11:"), "{err}");
-    assert!(err.contains("E217") && err.contains("E218"), "{err}");
+    ])
+    .tmp(dir.path())
+    .status(1)
+    .stderr_snapshot("check_yaml_together")
+    .run();
 }
 
 #[test]
 fn definitions_writes_rhai_definition_files() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("defs");
-    let o = run(&["definitions", out.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    Test::new(&["definitions", out.to_str().unwrap()])
+        .tmp(dir.path())
+        .stderr_snapshot("definitions")
+        .run();
     let mut all = String::new();
     for e in std::fs::read_dir(&out).unwrap() {
         let p = e.unwrap().path();
@@ -350,4 +445,11 @@ fn definitions_writes_rhai_definition_files() {
         all.contains("module git;") && all.contains("fn clone("),
         "{all:.3000}"
     );
+}
+
+#[test]
+fn version_is_the_crate_version() {
+    Test::new(&["--version"])
+        .stdout(&format!("tekscript {}\n", env!("CARGO_PKG_VERSION")))
+        .run();
 }

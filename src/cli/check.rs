@@ -2,6 +2,7 @@
 //! inputs, every entry script of tekscript.toml.
 
 use super::{CompileArgs, ExitStatus, project, usage_error};
+use crate::diag::codes;
 use crate::diag::render::{Format, render, render_summary};
 use clap::Args;
 use std::path::PathBuf;
@@ -63,7 +64,7 @@ fn check(args: &CheckArgs, inputs: &[PathBuf], opts: &crate::Options) -> ExitSta
     let (sources, diags, failed) = match result {
         Ok(c) => (c.sources, c.warnings, false),
         Err(f) => {
-            let io = f.diagnostics.iter().any(|d| d.code == "E016");
+            let io = f.diagnostics.iter().any(|d| d.code == codes::E016);
             if io {
                 eprint!(
                     "{}",

@@ -18,13 +18,13 @@ pub fn run(args: ExplainArgs) -> ExitStatus {
     if args.list || args.code.is_none() {
         let mut s = String::new();
         for c in codes::all() {
-            s.push_str(&format!("{}  {}\n", c.code, c.title));
+            s.push_str(&format!("{}  {}\n", c.id, c.title));
         }
         return write_stdout(&s);
     }
     let code = args.code.unwrap_or_default();
     match codes::lookup(&code) {
-        Some(c) => write_stdout(&format!("{}: {}\n\n{}", c.code, c.title, c.explanation)),
+        Some(c) => write_stdout(&format!("{}: {}\n\n{}", c.id, c.title, c.explanation)),
         None => {
             eprintln!(
                 "error: unknown diagnostic code `{code}`; `tekscript explain --list` shows them all"

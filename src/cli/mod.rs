@@ -22,6 +22,7 @@ mod simulate;
 mod test;
 
 use crate::Options;
+use crate::diag::codes;
 use crate::diag::policy::Level;
 use crate::diag::render::Format;
 use crate::validate::FeatureGates;
@@ -209,7 +210,7 @@ impl CompileArgs {
         use crate::diag::Diagnostic;
         let set_error = |e: String| {
             InputError::Input(Box::new(
-                Diagnostic::error("E014", e)
+                Diagnostic::error(codes::E014, e)
                     .help("write `--set key=value`; dotted keys nest (`--set image.tag=v1`)"),
             ))
         };
@@ -219,13 +220,13 @@ impl CompileArgs {
             let text =
                 crate::source::read_text_file(f, crate::source::MAX_INPUT_BYTES).map_err(|e| {
                     InputError::Input(Box::new(Diagnostic::error(
-                        "E016",
+                        codes::E016,
                         format!("cannot read values file {}: {e}", f.display()),
                     )))
                 })?;
             opts.merge_values_yaml(&text).map_err(|e| {
                 InputError::Input(Box::new(
-                    Diagnostic::error("E014", format!("values file {}: {e}", f.display()))
+                    Diagnostic::error(codes::E014, format!("values file {}: {e}", f.display()))
                         .help("a values file is one YAML mapping (`key: value` lines)"),
                 ))
             })?;
@@ -382,7 +383,7 @@ fn compile_with(
                 eprint!("{}", render_summary(&f.diagnostics.0));
             }
             // an unreadable script is the tool failing to read its input
-            let io = f.diagnostics.iter().any(|d| d.code == "E016");
+            let io = f.diagnostics.iter().any(|d| d.code == codes::E016);
             Err(if io {
                 ExitStatus::Error
             } else {

@@ -27,7 +27,7 @@ pub struct ManArgs {}
 /// The command tree with the diagnostic codes as the values of `explain CODE`, `--allow` and `--deny`
 /// (only for generating completions: the commands themselves report unknown codes with a suggestion).
 fn command_for_completion() -> clap::Command {
-    let mut codes: Vec<&'static str> = crate::diag::codes::all().map(|c| c.code).collect();
+    let mut codes: Vec<&'static str> = crate::diag::codes::all().map(|c| c.id).collect();
     let parser = PossibleValuesParser::new(codes.clone());
     codes.push("warnings");
     let levels = PossibleValuesParser::new(codes);

@@ -8,6 +8,7 @@ pub mod render;
 pub mod suggest;
 
 use crate::source::Span;
+use codes::Code;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -27,8 +28,8 @@ pub struct Frame {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
     pub severity: Severity,
-    /// Stable code, listed in [`codes::CODES`] (e.g. `E104`).
-    pub code: &'static str,
+    /// Stable code: a constant of [`codes`] (e.g. [`codes::E104`]).
+    pub code: &'static Code,
     pub message: String,
     /// Where the problem is. `None` only for problems with no place (e.g. a missing input file).
     pub span: Option<Span>,
@@ -57,19 +58,15 @@ pub struct More {
 }
 
 impl Diagnostic {
-    pub fn error(code: &'static str, message: impl Into<String>) -> Diagnostic {
+    pub fn error(code: &'static Code, message: impl Into<String>) -> Diagnostic {
         Diagnostic::new(Severity::Error, code, message)
     }
 
-    pub fn warning(code: &'static str, message: impl Into<String>) -> Diagnostic {
+    pub fn warning(code: &'static Code, message: impl Into<String>) -> Diagnostic {
         Diagnostic::new(Severity::Warning, code, message)
     }
 
-    fn new(severity: Severity, code: &'static str, message: impl Into<String>) -> Diagnostic {
-        debug_assert!(
-            codes::lookup(code).is_some(),
-            "diagnostic code {code} is not registered in diag::codes"
-        );
+    fn new(severity: Severity, code: &'static Code, message: impl Into<String>) -> Diagnostic {
         Diagnostic {
             severity,
             code,
@@ -182,7 +179,7 @@ pub fn group(diags: &[Diagnostic]) -> Vec<Diagnostic> {
     use std::collections::HashMap;
     type Key<'a> = (
         Severity,
-        &'static str,
+        &'static Code,
         &'a str,
         crate::source::Span,
         Vec<crate::source::Span>,
@@ -283,7 +280,7 @@ mod tests {
     use crate::source::{FileId, Span};
 
     fn w(start: usize, path: &str) -> Diagnostic {
-        Diagnostic::warning("W503", "image `alpine` has no tag")
+        Diagnostic::warning(codes::W503, "image `alpine` has no tag")
             .at(Some(Span::new(FileId(0), start, start + 6)))
             .path(path)
     }
@@ -299,8 +296,8 @@ mod tests {
             })
             .collect();
         ds.insert(1, w(20, "Task/x: spec.steps[0].image"));
-        ds.push(Diagnostic::warning("W503", "no span"));
-        ds.push(Diagnostic::warning("W503", "no span"));
+        ds.push(Diagnostic::warning(codes::W503, "no span"));
+        ds.push(Diagnostic::warning(codes::W503, "no span"));
         let g = group(&ds);
         assert_eq!(g.len(), 4);
         assert_eq!(

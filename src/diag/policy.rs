@@ -82,7 +82,7 @@ impl Policy {
                     Allows::scan(&sources.get(span.file).name, &sources.get(span.file).text)
                 });
                 let (line, _) = sources.get(span.file).line_col(span.start);
-                if allows.covers(line, d.code) {
+                if allows.covers(line, d.code.id) {
                     return true;
                 }
             }
@@ -95,7 +95,7 @@ impl Policy {
             if allowed_in_file(d) {
                 return false;
             }
-            match self.level(d.code) {
+            match self.level(d.code.id) {
                 None => true,
                 Some((Level::Allow, _)) => false,
                 Some((Level::Deny, origin)) => {
@@ -116,10 +116,10 @@ pub fn normalize(code: &str) -> Result<String, String> {
         return Ok(GROUP.to_string());
     }
     if let Some(info) = codes::lookup(code) {
-        return Ok(info.code.to_string());
+        return Ok(info.id.to_string());
     }
     let known: Vec<&str> = codes::all()
-        .map(|c| c.code)
+        .map(|c| c.id)
         .chain(std::iter::once(GROUP))
         .collect();
     let upper = code.to_ascii_uppercase();
@@ -262,9 +262,10 @@ fn statement_end(lines: &[&str], first: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diag::codes::Code;
     use crate::source::Span;
 
-    fn warn_at(map: &SourceMap, file: FileId, needle: &str, code: &'static str) -> Diagnostic {
+    fn warn_at(map: &SourceMap, file: FileId, needle: &str, code: &'static Code) -> Diagnostic {
         let text = &map.get(file).text;
         let start = text.find(needle).unwrap_or_else(|| panic!("{needle}"));
         Diagnostic::warning(code, format!("{code} at {needle}")).at(Some(Span::new(
@@ -297,12 +298,12 @@ t.step("three", "ubuntu", "#!/bin/sh");
         let mut map = SourceMap::new();
         let f = map.add("ci.rhai", SCRIPT);
         let ds = vec![
-            warn_at(&map, f, "\"one\", \"alpine\"", "W503"),
-            warn_at(&map, f, "\"two\", \"alpine\"", "W503"),
-            warn_at(&map, f, "\"busybox\"", "W503"),
-            warn_at(&map, f, "\"echo hi\"", "W504"),
-            warn_at(&map, f, "\"ubuntu\"", "W503"),
-            warn_at(&map, f, "\"one\", \"alpine\"", "W506"),
+            warn_at(&map, f, "\"one\", \"alpine\"", codes::W503),
+            warn_at(&map, f, "\"two\", \"alpine\"", codes::W503),
+            warn_at(&map, f, "\"busybox\"", codes::W503),
+            warn_at(&map, f, "\"echo hi\"", codes::W504),
+            warn_at(&map, f, "\"ubuntu\"", codes::W503),
+            warn_at(&map, f, "\"one\", \"alpine\"", codes::W506),
         ];
         assert_eq!(
             codes_left(&Policy::default(), &map, ds),
@@ -320,15 +321,15 @@ t.step("three", "ubuntu", "#!/bin/sh");
         let mut map = SourceMap::new();
         let f = map.add("t.yaml", yaml);
         let ds = vec![
-            warn_at(&map, f, "alpine", "W503"),
-            warn_at(&map, f, "busybox", "W503"),
+            warn_at(&map, f, "alpine", codes::W503),
+            warn_at(&map, f, "busybox", codes::W503),
         ];
         assert_eq!(
             codes_left(&Policy::default(), &map, ds),
             ["W503 at busybox:Warning"]
         );
         let g = map.add("u.rhai", "// tekscript: allow-file(warnings)\nlet x = 1;\n");
-        let d = warn_at(&map, g, "let x", "W501");
+        let d = warn_at(&map, g, "let x", codes::W501);
         assert!(codes_left(&Policy::default(), &map, vec![d]).is_empty());
     }
 
@@ -338,9 +339,9 @@ t.step("three", "ubuntu", "#!/bin/sh");
         let f = map.add("x.rhai", "a\nb\nc\n");
         let ds = || {
             vec![
-                warn_at(&map, f, "a", "W503"),
-                warn_at(&map, f, "b", "W504"),
-                Diagnostic::error("E104", "an error"),
+                warn_at(&map, f, "a", codes::W503),
+                warn_at(&map, f, "b", codes::W504),
+                Diagnostic::error(codes::E104, "an error"),
             ]
         };
         let mut p = Policy::default();
@@ -366,8 +367,8 @@ t.step("three", "ubuntu", "#!/bin/sh");
         let mut p = Policy::default();
         p.set("warnings", Level::Deny, "`--deny warnings`").unwrap();
         let mut d = Diagnostics(vec![
-            warn_at(&map, f, "a", "W503"),
-            warn_at(&map, f, "b", "W503"),
+            warn_at(&map, f, "a", codes::W503),
+            warn_at(&map, f, "b", codes::W503),
         ]);
         p.apply(&mut d, &map);
         assert_eq!(d.0.len(), 1);

@@ -244,7 +244,7 @@ fn render_human(d: &Diagnostic, sources: &SourceMap, color: bool) -> String {
         Severity::Error => Level::ERROR,
         Severity::Warning => Level::WARNING,
     };
-    let title = level.primary_title(d.message.as_str()).id(d.code);
+    let title = level.primary_title(d.message.as_str()).id(d.code.id);
 
     // The primary span and the secondary spans in the same file share one snippet (primary file
     // first); secondary spans in other files get one snippet per file, in order of appearance.
@@ -359,7 +359,7 @@ impl JsonDiagnostic {
         };
         JsonDiagnostic {
             severity: d.severity,
-            code: d.code,
+            code: d.code.id,
             message: d.message.clone(),
             file,
             line,
@@ -408,6 +408,7 @@ impl JsonDiagnostic {
 mod tests {
     use super::*;
     use crate::diag::Frame;
+    use crate::diag::codes;
 
     /// Span of the `nth` (0-based) occurrence of `needle` in file `id`.
     fn find(map: &SourceMap, id: FileId, needle: &str, nth: usize) -> Span {
@@ -449,11 +450,14 @@ fn check_url(url) {
     }
 
     fn unknown_field(map: &SourceMap, ci: FileId) -> Diagnostic {
-        Diagnostic::error("E004", "unknown field `runafter` in pipeline task options")
-            .at(Some(find(map, ci, "runafter", 0)))
-            .label("unknown field")
-            .help("did you mean `runAfter`?")
-            .path("Pipeline/ci: spec.tasks[0]")
+        Diagnostic::error(
+            codes::E004,
+            "unknown field `runafter` in pipeline task options",
+        )
+        .at(Some(find(map, ci, "runafter", 0)))
+        .label("unknown field")
+        .help("did you mean `runAfter`?")
+        .path("Pipeline/ci: spec.tasks[0]")
     }
 
     fn human(d: &Diagnostic, map: &SourceMap) -> String {
@@ -469,10 +473,13 @@ fn check_url(url) {
     #[test]
     fn warning() {
         let (map, ci, _) = sources();
-        let d = Diagnostic::warning("E010", "step image `golang:1.23` is not pinned to a digest")
-            .at(Some(find(&map, ci, "\"golang:1.23\"", 0)))
-            .label("mutable tag")
-            .note("a tag can point at a different image tomorrow");
+        let d = Diagnostic::warning(
+            codes::E010,
+            "step image `golang:1.23` is not pinned to a digest",
+        )
+        .at(Some(find(&map, ci, "\"golang:1.23\"", 0)))
+        .label("mutable tag")
+        .note("a tag can point at a different image tomorrow");
         insta::assert_snapshot!(human(&d, &map));
     }
 
@@ -483,7 +490,7 @@ fn check_url(url) {
             "ünïcode.rhai",
             "let größe = \"漢字☃\"; let x = größe.lenn();\n",
         );
-        let d = Diagnostic::error("E002", "unknown function `lenn`")
+        let d = Diagnostic::error(codes::E002, "unknown function `lenn`")
             .at(Some(find(&map, id, "lenn", 0)))
             .label("no function `lenn` for a string")
             .help("did you mean `len`?");
@@ -506,7 +513,7 @@ fn check_url(url) {
         );
         let start = map.get(id).text.find('`').unwrap();
         let end = map.get(id).text.rfind('`').unwrap() + 1;
-        let d = Diagnostic::error("E003", "expected a task, found a string")
+        let d = Diagnostic::error(codes::E003, "expected a task, found a string")
             .at(Some(Span::new(id, start, end)))
             .label("this string")
             .secondary(
@@ -519,7 +526,7 @@ fn check_url(url) {
     #[test]
     fn secondary_label_in_a_second_file() {
         let (map, ci, git) = sources();
-        let d = Diagnostic::error("E011", "two different tasks are called `checkout`")
+        let d = Diagnostic::error(codes::E011, "two different tasks are called `checkout`")
             .at(Some(find(
                 &map,
                 ci,
@@ -542,7 +549,7 @@ fn check_url(url) {
 
     fn thrown_in_stdlib(map: &SourceMap, ci: FileId, git: FileId) -> Diagnostic {
         Diagnostic::error(
-            "E006",
+            codes::E006,
             "cannot clone https://example.com/repo.git: the git module needs a revision",
         )
         .at(Some(find(map, git, "throw", 1)))
@@ -574,7 +581,7 @@ fn check_url(url) {
     #[test]
     fn no_span() {
         let (map, _, _) = sources();
-        let d = Diagnostic::error("E012", "nothing was emitted")
+        let d = Diagnostic::error(codes::E012, "nothing was emitted")
             .help("call `emit(p)` for each pipeline or task that should be written");
         let out = human(&d, &map);
         assert_eq!(
@@ -590,9 +597,9 @@ fn check_url(url) {
         let ds = [
             unknown_field(&map, ci),
             thrown_in_stdlib(&map, ci, git),
-            Diagnostic::warning("E010", "two lines\nof message")
+            Diagnostic::warning(codes::E010, "two lines\nof message")
                 .at(Some(find(&map, ci, "emit", 0))),
-            Diagnostic::error("E014", "`--set` needs `key=value`, got `env`"),
+            Diagnostic::error(codes::E014, "`--set` needs `key=value`, got `env`"),
         ];
         insta::assert_snapshot!(render(&ds, &map, Format::Short, false), @r"
         ci.rhai:5:23: error[E004]: unknown field `runafter` in pipeline task options
@@ -608,7 +615,7 @@ fn check_url(url) {
         let ds = [
             unknown_field(&map, ci),
             thrown_in_stdlib(&map, ci, git),
-            Diagnostic::error("E012", "nothing was emitted"),
+            Diagnostic::error(codes::E012, "nothing was emitted"),
         ];
         let out = render(&ds, &map, Format::Json, false);
         for line in out.lines() {
@@ -655,20 +662,20 @@ fn check_url(url) {
         let mut map = SourceMap::new();
         let id = map.add("x.rhai", "a = \"é\";");
         for (s, e) in [(5, 6), (6, 6), (100, 200), (0, 100), (8, 8)] {
-            let d = Diagnostic::error("E001", "x").at(Some(Span::new(id, s, e)));
+            let d = Diagnostic::error(codes::E001, "x").at(Some(Span::new(id, s, e)));
             let _ = render(&[d], &map, Format::Human, false);
         }
         let empty = map.add("empty.rhai", "");
-        let d =
-            Diagnostic::error("E001", "unexpected end of file").at(Some(Span::new(empty, 0, 0)));
+        let d = Diagnostic::error(codes::E001, "unexpected end of file")
+            .at(Some(Span::new(empty, 0, 0)));
         let out = render(&[d], &map, Format::Human, false);
         assert!(out.contains("empty.rhai:1:1"), "{out}");
     }
 
     #[test]
     fn summary() {
-        let e = || Diagnostic::error("E001", "x");
-        let w = || Diagnostic::warning("E010", "y");
+        let e = || Diagnostic::error(codes::E001, "x");
+        let w = || Diagnostic::warning(codes::E010, "y");
         assert_eq!(render_summary(&[]), "");
         assert_eq!(render_summary(&[w()]), "warning: 1 warning emitted\n");
         assert_eq!(render_summary(&[w(), w()]), "warning: 2 warnings emitted\n");

@@ -6,6 +6,7 @@ pub mod defaults;
 pub mod script;
 
 use crate::bundle::{Bundle, Object, Origins, Resource};
+use crate::diag::codes;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::emit::yaml::parse_documents_with_positions;
 use crate::model;
@@ -28,7 +29,7 @@ pub fn parse_file(
     let docs = parse_documents_with_positions(&src.text).map_err(|e| {
         let span = sources.span_at(file, e.line, e.column);
         Diagnostics(vec![
-            Diagnostic::error("E901", format!("invalid YAML: {}", e.message))
+            Diagnostic::error(codes::E901, format!("invalid YAML: {}", e.message))
                 .at(Some(span))
                 .label("here"),
         ])
@@ -86,7 +87,7 @@ pub fn parse_file(
             }
             warnings.push(
                 Diagnostic::warning(
-                    "W901",
+                    codes::W901,
                     format!("field `{key}` should be spelled `{fixed}`"),
                 )
                 .at(span_of(path))
@@ -113,7 +114,7 @@ pub fn parse_file(
                 let mut d = match unknown_field(&msg) {
                     Some((key, expected)) => {
                         let d = Diagnostic::error(
-                            "E004",
+                            codes::E004,
                             format!("unknown field `{key}` in {kind} `{name}`"),
                         )
                         .label("not a field here");
@@ -125,7 +126,7 @@ pub fn parse_file(
                             None => d.help(format!("the fields here are: {}", expected.join(", "))),
                         }
                     }
-                    None => Diagnostic::error("E003", format!("{kind} `{name}`: {msg}")),
+                    None => Diagnostic::error(codes::E003, format!("{kind} `{name}`: {msg}")),
                 };
                 // point at the key (`imagee:`), which is on the line of its value
                 let span = span_of(&path).map(|s| {
@@ -401,7 +402,7 @@ mod tests {
             "apiVersion: tekton.dev/v1\nkind: Task\nmetadata:\n  name: t\nspec:\n  steps:\n  - name: s\n    imagee: alpine\n",
         );
         let d = parse_file(&sources, f).unwrap_err();
-        assert_eq!(d.0[0].code, "E004");
+        assert_eq!(d.0[0].code, codes::E004);
         let loc = sources.location(d.0[0].span.unwrap());
         assert_eq!((loc.line, loc.col), (8, 5), "{:?}", d.0[0]);
         assert_eq!(d.0[0].help, vec!["did you mean `image`?".to_string()]);

@@ -476,7 +476,7 @@ fn to_lsp(
             Severity::Warning => DiagnosticSeverity::WARNING,
         }),
         code: Some(NumberOrString::String(d.code.to_string())),
-        code_description: explain_uri(d.code).map(|href| CodeDescription { href }),
+        code_description: explain_uri(d.code.id).map(|href| CodeDescription { href }),
         source: Some("tekscript".into()),
         message,
         related_information: (!related.is_empty()).then_some(related),
@@ -495,7 +495,7 @@ fn explain_uri(code: &str) -> Option<Url> {
         std::fs::create_dir_all(&dir).ok()?;
         let body = format!(
             "<!-- tekscript explain {code} -->\n# {}: {}\n\n{}",
-            info.code, info.title, info.explanation
+            info.id, info.title, info.explanation
         );
         std::fs::write(&file, body).ok()?;
     }

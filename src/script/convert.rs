@@ -5,6 +5,7 @@
 
 use super::HostError;
 use super::handles;
+use crate::diag::codes;
 use crate::diag::suggest::did_you_mean;
 use rhai::Dynamic;
 use serde::Serialize;
@@ -23,7 +24,7 @@ pub fn to_json(v: &Dynamic, what: &str) -> Result<Value, HostError> {
 fn to_json_at(v: &Dynamic, what: &str, depth: usize) -> Result<Value, HostError> {
     if depth > super::limits::MAX_VALUE_DEPTH {
         return Err(HostError::new(
-            "E005",
+            codes::E005,
             format!(
                 "script limit reached: {what}: the value is nested more than {} levels deep",
                 super::limits::MAX_VALUE_DEPTH
@@ -71,7 +72,7 @@ fn to_json_at(v: &Dynamic, what: &str, depth: usize) -> Result<Value, HostError>
         return Ok(Value::String(text));
     }
     Err(HostError::new(
-        "E003",
+        codes::E003,
         format!("a {} cannot be used as a {what}", handles::type_label(v)),
     ))
 }
@@ -84,7 +85,7 @@ pub fn to_string_value(v: &Dynamic, what: &str) -> Result<String, HostError> {
         Value::Number(n) => Ok(n.to_string()),
         Value::Bool(b) => Ok(b.to_string()),
         other => Err(HostError::new(
-            "E003",
+            codes::E003,
             format!(
                 "expected a string for {what}, found {}",
                 json_type_name(&other)
@@ -144,7 +145,7 @@ pub fn from_json<T: DeserializeOwned + Serialize>(
     let back = serde_json::to_value(&typed).expect("model types always serialize");
     if let Some((path, key)) = dropped_key(&value, &back, "") {
         return Err(HostError::new(
-            "E004",
+            codes::E004,
             format!("unknown field `{key}` in {what}{}", at_path(&path)),
         )
         .needle(key.clone())
@@ -179,7 +180,7 @@ fn serde_error(msg: &str, path: &str, what: &str) -> HostError {
             .unwrap_or_default();
         let parent = path.rsplit_once('.').map(|(p, _)| p).unwrap_or("");
         let mut err = HostError::new(
-            "E004",
+            codes::E004,
             format!("unknown field `{key}` in {what}{}", at_path(parent)),
         )
         .needle(key);
@@ -191,12 +192,12 @@ fn serde_error(msg: &str, path: &str, what: &str) -> HostError {
         return err;
     }
     if msg.starts_with("missing field") {
-        return HostError::new("E010", format!("{what}: {msg}{}", at_path(path)));
+        return HostError::new(codes::E010, format!("{what}: {msg}{}", at_path(path)));
     }
     if msg.starts_with("unknown variant") {
-        return HostError::new("E010", format!("{what}: {msg}{}", at_path(path)));
+        return HostError::new(codes::E010, format!("{what}: {msg}{}", at_path(path)));
     }
-    let mut err = HostError::new("E003", format!("{what}: {msg}{}", at_path(path)));
+    let mut err = HostError::new(codes::E003, format!("{what}: {msg}{}", at_path(path)));
     // point at the field's key (its value is right after it), and say how to write it
     if let Some(key) = path
         .rsplit(['.', '['])
@@ -341,7 +342,7 @@ pub fn params_list(v: &Dynamic, what: &str) -> Result<Value, HostError> {
         return Ok(Value::Array(out));
     }
     Err(HostError::new(
-        "E003",
+        codes::E003,
         format!(
             "{what} must be a map (`#{{ name: value }}`) or a list of `#{{ name, value }}` maps, found {}",
             handles::type_label(v)
@@ -396,7 +397,7 @@ pub fn env_list(v: &Dynamic) -> Result<Value, HostError> {
                         Value::Bool(b) => b.to_string(),
                         other => {
                             return Err(HostError::new(
-                                "E003",
+                                codes::E003,
                                 format!(
                                     "env `{k}` must be a string or a `secret_env(..)` / `config_map_env(..)` value, found {}",
                                     json_type_name(&other)
@@ -433,7 +434,7 @@ pub fn names_to_maps(v: Value) -> Value {
 pub fn expect_map(v: &Dynamic, what: &str) -> Result<rhai::Map, HostError> {
     v.clone().try_cast::<rhai::Map>().ok_or_else(|| {
         HostError::new(
-            "E003",
+            codes::E003,
             format!(
                 "{what} must be a map (`#{{ key: value }}`), found {}",
                 handles::type_label(v)
@@ -467,7 +468,7 @@ mod tests {
             "imagee",
             "step",
         );
-        assert_eq!(e.code, "E004");
+        assert_eq!(e.code, codes::E004);
         assert_eq!(e.message, "unknown field `imagee` in step");
         assert_eq!(e.help, vec!["did you mean `image`?".to_string()]);
     }

@@ -2,6 +2,7 @@
 //! to a pipeline. Each renders as the right `$(…)` text, also inside string interpolation.
 
 use super::HostError;
+use crate::diag::codes;
 use rhai::Dynamic;
 
 /// Which part of a param or result is referenced.
@@ -138,7 +139,7 @@ pub fn render(v: &Dynamic) -> Result<Option<String>, HostError> {
     }
     if let Some(w) = v.read_lock::<PipelineWorkspace>() {
         return Err(HostError::new(
-            "E010",
+            codes::E010,
             format!(
                 "pipeline workspace `{}` has no path of its own; bind it to a task (`workspaces: #{{ NAME: ws }}`) and use the task's workspace, or use `ws.bound`",
                 w.name

@@ -4,6 +4,7 @@
 
 use super::syntax::{self, DeclKind, Kind};
 use crate::diag::Diagnostic;
+use crate::diag::codes;
 use crate::diag::suggest::did_you_mean;
 use crate::source::{SourceMap, Span};
 
@@ -51,7 +52,7 @@ pub const KEYWORDS: &[&str] = &[
 /// E009 with help that fits the place: inside a `fn` that reads a script variable, inside `${…}` of a
 /// backtick string (meant as a shell variable), or a near miss of a declared name.
 pub fn unknown_variable(name: &str, span: Option<Span>, sources: &SourceMap) -> Diagnostic {
-    let d = Diagnostic::error("E009", format!("unknown variable `{name}`"))
+    let d = Diagnostic::error(codes::E009, format!("unknown variable `{name}`"))
         .at(span)
         .label("not declared");
     let Some(span) = span else {
@@ -184,7 +185,7 @@ pub fn uninterpolated(sources: &SourceMap, file: crate::source::FileId) -> Vec<D
             let span = Span::new(file, base + at, base + at + close + 3);
             out.push(
                 Diagnostic::warning(
-                    "W512",
+                    codes::W512,
                     format!("`${{{expr}}}` is not interpolated in a double-quoted string"),
                 )
                 .at(Some(span))

@@ -18,6 +18,7 @@ pub mod syntax;
 pub mod testing;
 
 use crate::bundle::Bundle;
+use crate::diag::codes::{self, Code};
 use crate::diag::{Diagnostic, Diagnostics, Frame};
 use crate::source::{FileId, SourceMap, Span};
 use rhai::{Dynamic, Engine, EvalAltResult, Position, Scope};
@@ -99,7 +100,7 @@ pub struct ScriptInput {
 /// An error raised by a host function: code, message and hints. Positions are filled in from the call.
 #[derive(Debug, Clone)]
 pub struct HostError {
-    pub code: &'static str,
+    pub code: &'static Code,
     pub message: String,
     pub help: Vec<String>,
     pub notes: Vec<String>,
@@ -114,7 +115,7 @@ pub struct HostError {
 }
 
 impl HostError {
-    pub fn new(code: &'static str, message: impl Into<String>) -> HostError {
+    pub fn new(code: &'static Code, message: impl Into<String>) -> HostError {
         HostError {
             code,
             message: message.into(),
@@ -234,7 +235,7 @@ pub(crate) fn evaluate_within(
     }));
     if let Some((message, line)) = position_limit(&input.text) {
         let st = state.borrow();
-        let d = Diagnostic::error("E005", message)
+        let d = Diagnostic::error(codes::E005, message)
             .at(Some(st.sources.span_at(entry, line, 1)))
             .help(POSITION_LIMIT_HELP);
         drop(st);
@@ -379,7 +380,7 @@ struct TimeLimit(std::time::Duration);
 fn for_each_sleep(engine: &mut Engine) {
     fn no_sleep() -> Result<(), Box<EvalAltResult>> {
         Err(HostError::new(
-            "E002",
+            codes::E002,
             "`sleep` is not available: scripts run without a clock, so that a build cannot hang and always gives the same result",
         )
         .help("remove the call; waiting belongs in a step (`sleep 5` in its script)")
@@ -515,7 +516,7 @@ fn to_diagnostic_and_call(
             d
         }
         EvalAltResult::ErrorRuntime(v, _) => {
-            Diagnostic::error("E006", format!("the script raised an error: {v}"))
+            Diagnostic::error(codes::E006, format!("the script raised an error: {v}"))
                 .at(span)
                 .label("raised here")
         }
@@ -523,7 +524,7 @@ fn to_diagnostic_and_call(
             help::unknown_variable(name, span, &st.sources)
         }
         EvalAltResult::ErrorParsing(kind, _) => {
-            Diagnostic::error("E001", format!("syntax error: {kind}"))
+            Diagnostic::error(codes::E001, format!("syntax error: {kind}"))
                 .at(span)
                 .help(help::syntax_help(&kind.to_string(), span, &st.sources))
         }
@@ -532,14 +533,14 @@ fn to_diagnostic_and_call(
             help::unknown_variable(name, span, &st.sources)
         }
         EvalAltResult::ErrorPropertyNotFound(name, _) => {
-            Diagnostic::error("E013", format!("the map has no property `{name}`"))
+            Diagnostic::error(codes::E013, format!("the map has no property `{name}`"))
                 .at(span)
                 .help(format!(
                     "use `m.get(\"{name}\") ?? default` for optional keys"
                 ))
         }
         EvalAltResult::ErrorModuleNotFound(name, _) => {
-            Diagnostic::error("E008", format!("module `{name}` not found"))
+            Diagnostic::error(codes::E008, format!("module `{name}` not found"))
                 .at(span)
                 .help(stdlib::not_found_help(name))
         }
@@ -584,17 +585,17 @@ fn to_diagnostic_and_call(
         ),
         EvalAltResult::ErrorMismatchDataType(expected, actual, _)
         | EvalAltResult::ErrorMismatchOutputType(expected, actual, _) => {
-            Diagnostic::error("E003", format!("expected {expected}, found {actual}")).at(span)
+            Diagnostic::error(codes::E003, format!("expected {expected}, found {actual}")).at(span)
         }
         EvalAltResult::ErrorForbiddenVariable(name, _) => Diagnostic::error(
-            "E010",
+            codes::E010,
             format!("`{name}` cannot be used as a variable name"),
         )
         .at(span),
         other => {
             let msg = other.to_string();
             let msg = msg.split(" (line ").next().unwrap_or(&msg).to_string();
-            Diagnostic::error("E006", msg).at(span)
+            Diagnostic::error(codes::E006, msg).at(span)
         }
     };
     let call = match e {
@@ -607,7 +608,7 @@ fn to_diagnostic_and_call(
 }
 
 fn limit(span: Option<Span>, msg: String, help: &str) -> Diagnostic {
-    Diagnostic::error("E005", format!("script limit reached: {msg}"))
+    Diagnostic::error(codes::E005, format!("script limit reached: {msg}"))
         .at(span)
         .help(help.to_string())
 }
@@ -629,8 +630,11 @@ fn function_not_found(sig: &str) -> Diagnostic {
         .split('(')
         .next()
         .unwrap_or(sig);
-    let mut d = Diagnostic::error("E002", format!("no function `{}`", clean_signature(sig)))
-        .label("unknown function or wrong argument types");
+    let mut d = Diagnostic::error(
+        codes::E002,
+        format!("no function `{}`", clean_signature(sig)),
+    )
+    .label("unknown function or wrong argument types");
     let known = api::function_names();
     if let Some(s) = crate::diag::suggest::did_you_mean(name, known.iter().map(|s| s.as_str())) {
         if s != name {

@@ -2,6 +2,7 @@
 //! relative to the importing script, confined to the entry script's directory tree.
 
 use super::{HostError, Shared};
+use crate::diag::codes;
 use rhai::{Engine, EvalAltResult, Module, Position, Scope};
 use std::path::{Component, Path, PathBuf};
 
@@ -72,14 +73,14 @@ impl Resolver {
             rel.set_extension("rhai");
         }
         let file = confine(&root, &base, &rel).map_err(|msg| -> Box<EvalAltResult> {
-            HostError::new("E008", format!("cannot import `{path}`: {msg}")).into()
+            HostError::new(codes::E008, format!("cannot import `{path}`: {msg}")).into()
         })?;
         let Some(file) = file else {
             return Err(not_found());
         };
         let text = crate::source::read_text_file(&file, crate::source::MAX_INPUT_BYTES).map_err(
             |e| -> Box<EvalAltResult> {
-                HostError::new("E008", format!("cannot read module `{path}`: {e}")).into()
+                HostError::new(codes::E008, format!("cannot read module `{path}`: {e}")).into()
             },
         )?;
         let display = display_name(&root, &file);
@@ -152,7 +153,7 @@ impl rhai::ModuleResolver for Resolver {
                     st.loading[i..].iter().map(|(_, n)| n.as_str()).collect();
                 chain.push(&name);
                 let mut e = HostError::new(
-                    "E008",
+                    codes::E008,
                     format!("import cycle: {}", chain.join(" → ")),
                 )
                 .help("a module cannot import itself, directly or through other modules; move what they share into a module that imports neither");
@@ -161,7 +162,7 @@ impl rhai::ModuleResolver for Resolver {
             }
             if st.loading.len() > crate::script::limits::MAX_IMPORT_DEPTH {
                 let mut e = HostError::new(
-                    "E005",
+                    codes::E005,
                     format!(
                         "script limit reached: modules import modules more than {} levels deep",
                         crate::script::limits::MAX_IMPORT_DEPTH
@@ -178,7 +179,7 @@ impl rhai::ModuleResolver for Resolver {
             .sources
             .add(name.clone(), text.clone());
         if let Some((message, line)) = crate::script::position_limit(&text) {
-            let mut h = HostError::new("E005", format!("module `{path}`: {message}"))
+            let mut h = HostError::new(codes::E005, format!("module `{path}`: {message}"))
                 .help(crate::script::POSITION_LIMIT_HELP);
             h.span = Some(self.state.borrow().sources.span_at(file, line, 1));
             return Err(h.into());
@@ -190,7 +191,10 @@ impl rhai::ModuleResolver for Resolver {
                     .sources
                     .span_at(file, l, e.1.position().unwrap_or(1))
             });
-            let mut h = HostError::new("E001", format!("syntax error in module `{path}`: {}", e.0));
+            let mut h = HostError::new(
+                codes::E001,
+                format!("syntax error in module `{path}`: {}", e.0),
+            );
             h.span = span;
             h.into()
         })?;

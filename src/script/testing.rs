@@ -9,6 +9,7 @@
 
 use super::api;
 use super::{HostError, Shared, State};
+use crate::diag::codes::{self, Code};
 use crate::diag::render::JsonDiagnostic;
 use crate::diag::{Diagnostic, Severity};
 use crate::exec::plan::{RunRequest, plan_run};
@@ -61,7 +62,7 @@ pub trait Host {
 /// A snapshot that is new or differs.
 #[derive(Debug, Clone)]
 pub struct SnapshotProblem {
-    pub code: &'static str,
+    pub code: &'static Code,
     pub message: String,
     pub help: String,
     pub comparison: Comparison,
@@ -146,7 +147,7 @@ type Tctx = Rc<RefCell<Ctx>>;
 /// An error that carries more than a [`HostError`]: an assertion's comparison, failed builds.
 #[derive(Clone)]
 struct Raised {
-    code: &'static str,
+    code: &'static Code,
     message: String,
     label: Option<String>,
     help: Vec<String>,
@@ -156,7 +157,7 @@ struct Raised {
 }
 
 impl Raised {
-    fn new(code: &'static str, message: impl Into<String>) -> Raised {
+    fn new(code: &'static Code, message: impl Into<String>) -> Raised {
         Raised {
             code,
             message: message.into(),
@@ -198,7 +199,7 @@ impl From<Raised> for Box<EvalAltResult> {
 struct SkipSignal(String);
 
 fn misuse(message: impl Into<String>) -> Box<EvalAltResult> {
-    HostError::new("T006", message).into()
+    HostError::new(codes::T006, message).into()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -481,7 +482,7 @@ impl BuildData {
             Err(f) => {
                 let errors = f.diagnostics.errors();
                 let mut r = Raised::new(
-                    "T005",
+                    codes::T005,
                     format!(
                         "{} does not compile ({} error{})",
                         self.name,
@@ -519,9 +520,11 @@ impl BuildData {
         match name {
             None => match candidates.as_slice() {
                 [one] => Ok(*one),
-                [] => Err(HostError::new("T004", format!("{} has no {what}", self.name)).into()),
+                [] => {
+                    Err(HostError::new(codes::T004, format!("{} has no {what}", self.name)).into())
+                }
                 _ => Err(HostError::new(
-                    "T004",
+                    codes::T004,
                     format!(
                         "{} has {} {what}s ({}); name the one you mean",
                         self.name,
@@ -545,7 +548,7 @@ impl BuildData {
 }
 
 fn not_found(owner: &str, what: &str, name: &str, known: &[String]) -> Box<EvalAltResult> {
-    let mut e = HostError::new("T004", format!("{owner} has no {what} `{name}`")).needle(name);
+    let mut e = HostError::new(codes::T004, format!("{owner} has no {what} `{name}`")).needle(name);
     match crate::diag::suggest::did_you_mean(name, known.iter().map(String::as_str)) {
         Some(s) => e = e.help(format!("did you mean `{s}`?")),
         None if known.is_empty() => e = e.help(format!("{owner} has no {what}s")),
@@ -968,7 +971,7 @@ fn take_opts(opts: rhai::Map, what: &str, known: &[&str]) -> R<BTreeMap<String, 
     let mut out = BTreeMap::new();
     for (k, v) in opts {
         if !known.contains(&k.as_str()) {
-            let mut e = HostError::new("E004", format!("unknown option `{k}` of {what}"))
+            let mut e = HostError::new(codes::E004, format!("unknown option `{k}` of {what}"))
                 .needle(k.as_str());
             e = match crate::diag::suggest::did_you_mean(&k, known.iter().copied()) {
                 Some(s) => e.help(format!("did you mean `{s}`?")),
@@ -1051,7 +1054,7 @@ fn check_task(names: &[String], task: &str, option: &str) -> R<()> {
         return Ok(());
     }
     let mut e = HostError::new(
-        "T004",
+        codes::T004,
         format!("`{option}` names task `{task}`, which the pipeline does not have"),
     )
     .needle(task);
@@ -1266,7 +1269,7 @@ fn do_simulate(target: Dynamic, opts: rhai::Map) -> R<Simulation> {
         }
     };
     let plan = plan.map_err(|e| {
-        let mut r = Raised::new("T006", "the run cannot be simulated").label("here");
+        let mut r = Raised::new(codes::T006, "the run cannot be simulated").label("here");
         for line in e.lines() {
             r = r.note(line);
         }
@@ -1293,7 +1296,7 @@ fn fail_compare(
     expected: &Value,
     actual: &Value,
 ) -> Box<EvalAltResult> {
-    let mut r = Raised::new("T001", message).label(label);
+    let mut r = Raised::new(codes::T001, message).label(label);
     r.comparison = Some(comparison(expected, actual));
     r.into()
 }
@@ -1324,7 +1327,7 @@ fn do_assert_ne(actual: &Dynamic, other: &Dynamic, msg: Option<&str>) -> R<()> {
         return Ok(());
     }
     Err(Raised::new(
-        "T001",
+        codes::T001,
         with_message("assertion failed: the values are equal", msg),
     )
     .label("both are equal")
@@ -1335,9 +1338,11 @@ fn do_assert_ne(actual: &Dynamic, other: &Dynamic, msg: Option<&str>) -> R<()> {
 fn do_assert(cond: &Dynamic, msg: Option<&str>) -> R<()> {
     match cond.as_bool() {
         Ok(true) => Ok(()),
-        Ok(false) => Err(Raised::new("T001", with_message("assertion failed", msg))
-            .label("this is false")
-            .into()),
+        Ok(false) => Err(
+            Raised::new(codes::T001, with_message("assertion failed", msg))
+                .label("this is false")
+                .into(),
+        ),
         Err(_) => Err(misuse(format!(
             "assert() takes a bool, found {}; use assert_eq(actual, expected) to compare values",
             type_name(cond)
@@ -1380,7 +1385,7 @@ fn do_assert_contains(haystack: &Dynamic, needle: &Dynamic, msg: Option<&str>) -
     };
     let shown = show(&h);
     let mut r = Raised::new(
-        "T001",
+        codes::T001,
         with_message(&format!("assertion failed: {} not found", show(&n)), msg),
     )
     .label(what);
@@ -1450,7 +1455,7 @@ fn register(engine: &mut Engine, st: Shared, tctx: Tctx, file: &TestFile, host: 
             }
             let problem = c.cases.iter().any(|r| r.name == name).then(|| {
                 let at = s.borrow().span(ctx.call_source(), ctx.call_position());
-                Diagnostic::error("T006", format!("two tests are named `{name}`"))
+                Diagnostic::error(codes::T006, format!("two tests are named `{name}`"))
                     .at(at)
                     .label("second test of this name")
                     .help("give every test of a file its own name")
@@ -1948,7 +1953,7 @@ mod tests {
     fn a_file_that_does_not_parse_runs_nothing() {
         let r = run("test(\"x\", || assert(true));\nlet = ;");
         assert!(r.cases.is_empty());
-        assert_eq!(r.load_error.unwrap().diagnostic.code, "E001");
+        assert_eq!(r.load_error.unwrap().diagnostic.code, codes::E001);
     }
 
     #[test]

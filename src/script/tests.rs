@@ -1,5 +1,6 @@
 //! Script API tests: one-line `pass(src)` / `fail(src, code, substring)` helpers over the whole compile.
 
+use crate::diag::codes::{self, Code};
 use crate::{Compilation, Options, compile_file, compile_str};
 
 fn opts() -> Options {
@@ -20,7 +21,7 @@ fn yaml(src: &str) -> String {
 }
 
 #[track_caller]
-fn fail(src: &str, code: &str, substring: &str) -> String {
+fn fail(src: &str, code: &Code, substring: &str) -> String {
     match compile_str("test.rhai", src, &opts()) {
         Ok(c) => panic!("expected {code}, got success:\n{}", c.to_yaml()),
         Err(f) => {
@@ -115,12 +116,12 @@ fn embedding_puts_the_task_spec_inline() {
 fn unknown_key_is_an_error_with_a_suggestion() {
     fail(
         r#"emit(task("x").step(#{ name: "a", imagee: "alpine" }));"#,
-        "E004",
+        codes::E004,
         "did you mean `image`?",
     );
     fail(
         r#"let p = pipeline("p"); p.task("a", task("t"), #{ runafter: [] }); emit(p);"#,
-        "E004",
+        codes::E004,
         "did you mean `runAfter`?",
     );
 }
@@ -129,7 +130,7 @@ fn unknown_key_is_an_error_with_a_suggestion() {
 fn unknown_key_in_a_kubernetes_struct_is_not_dropped() {
     fail(
         r#"emit(task("x").step(#{ name: "a", image: "alpine", securityContext: #{ privilegedd: true } }));"#,
-        "E004",
+        codes::E004,
         "privilegedd",
     );
 }
@@ -138,7 +139,7 @@ fn unknown_key_in_a_kubernetes_struct_is_not_dropped() {
 fn wrong_type_is_an_error() {
     fail(
         r#"emit(task("x").step(#{ name: "a", image: "alpine", args: "-v" }));"#,
-        "E003",
+        codes::E003,
         "args",
     );
 }
@@ -147,7 +148,7 @@ fn wrong_type_is_an_error() {
 fn unknown_function_suggests_the_closest_name() {
     let t = fail(
         r#"task("x").stepp("a", "alpine", "echo");"#,
-        "E002",
+        codes::E002,
         "did you mean `step`?",
     );
     assert!(t.contains("stepp(Task, string, string, string)"), "{t}");
@@ -155,7 +156,11 @@ fn unknown_function_suggests_the_closest_name() {
 
 #[test]
 fn syntax_error_points_at_the_token() {
-    let t = fail("let p = pipeline(\"ci\"\nemit(p);", "E001", "syntax error");
+    let t = fail(
+        "let p = pipeline(\"ci\"\nemit(p);",
+        codes::E001,
+        "syntax error",
+    );
     assert!(t.contains("test.rhai:2:1"), "{t}");
 }
 
@@ -186,7 +191,7 @@ fn keyword_as_key_explains_quoting_that_word() {
     // issue 13 §2.8: the help names the keyword that was used, not always `shared`
     fail(
         r#"let t = task("t"); t.param("r", #{ if: "main" });"#,
-        "E001",
+        codes::E001,
         r##"`if` is a Rhai keyword: quote it as a map key (`#{ "if": x }`)"##,
     );
     let y = yaml(
@@ -197,41 +202,41 @@ fn keyword_as_key_explains_quoting_that_word() {
 
 #[test]
 fn unknown_variable_is_reported() {
-    fail("emit(task(name));", "E009", "unknown variable `name`");
+    fail("emit(task(name));", codes::E009, "unknown variable `name`");
 }
 
 #[test]
 fn endless_loop_hits_the_operations_limit() {
-    fail("let x = 0; loop { x += 1; }", "E005", "operations");
+    fail("let x = 0; loop { x += 1; }", codes::E005, "operations");
 }
 
 #[test]
 fn runaway_recursion_hits_the_call_depth_limit() {
-    fail("fn f(n) { f(n + 1) } f(0);", "E005", "nested deeper");
+    fail("fn f(n) { f(n + 1) } f(0);", codes::E005, "nested deeper");
 }
 
 #[test]
 fn huge_strings_hit_the_size_limit() {
-    fail(r#"let s = "x"; loop { s += s; }"#, "E005", "limit");
+    fail(r#"let s = "x"; loop { s += s; }"#, codes::E005, "limit");
 }
 
 #[test]
 fn missing_map_property_is_reported() {
-    fail("let m = #{}; m.foo", "E013", "m.get(\"foo\")");
+    fail("let m = #{}; m.foo", codes::E013, "m.get(\"foo\")");
 }
 
 #[test]
 fn throw_becomes_e006() {
     fail(
         r#"throw "pass --set env=prod";"#,
-        "E006",
+        codes::E006,
         "pass --set env=prod",
     );
 }
 
 #[test]
 fn emitting_nothing_is_an_error() {
-    fail(r#"let t = task("t");"#, "E012", "emitted nothing");
+    fail(r#"let t = task("t");"#, codes::E012, "emitted nothing");
 }
 
 #[test]
@@ -241,7 +246,7 @@ fn two_different_tasks_with_one_name_conflict() {
         emit(task("t").step("a", "alpine:3.20", "true"));
         emit(task("t").step("b", "alpine:3.20", "true"));
         "#,
-        "E011",
+        codes::E011,
         "two different Tasks are both named `t`",
     );
 }
@@ -251,7 +256,7 @@ fn unknown_task_result_is_reported_at_the_call() {
     fail(
         r#"let t = task("x").step("s", "alpine:3.20", "true"); t.result("digest");
         let p = pipeline("p"); let a = p.task("a", t); p.result("r", a.result("digets")); emit(p);"#,
-        "E015",
+        codes::E015,
         "did you mean `digest`?",
     );
 }
@@ -267,7 +272,7 @@ fn durations_are_canonical() {
     assert!(y.contains("tasks: 30m0s"), "{y}");
     fail(
         r#"let p = pipeline("p"); p.task("a", task_ref("x"), #{ timeout: "ten minutes" }); emit(p);"#,
-        "E010",
+        codes::E010,
         "invalid duration",
     );
 }
@@ -290,9 +295,9 @@ fn values_come_from_set_and_are_hermetic() {
         "{y}"
     );
     // no clock
-    fail("timestamp();", "E002", "timestamp");
+    fail("timestamp();", codes::E002, "timestamp");
     // no eval
-    fail(r#"eval("1");"#, "E001", "eval");
+    fail(r#"eval("1");"#, codes::E001, "eval");
 }
 
 #[test]
@@ -322,7 +327,7 @@ fn workspace_bindings_and_resolvers() {
 fn pipeline_workspace_cannot_be_passed_as_a_param_value() {
     fail(
         r#"let p = pipeline("p"); let w = p.workspace("w"); p.task("a", task_ref("x"), #{ params: #{ dir: w } }); emit(p);"#,
-        "E010",
+        codes::E010,
         "has no path",
     );
 }
@@ -343,7 +348,7 @@ fn errors_inside_modules_carry_the_call_trace() {
     let f = compile_file(&dir.path().join("ci.rhai"), &opts()).unwrap_err();
     let text = f.render_plain();
     let d = &f.diagnostics.0[0];
-    assert_eq!(d.code, "E004");
+    assert_eq!(d.code, codes::E004);
     assert_eq!(d.trace.len(), 1, "{text}");
     assert!(text.contains("lib.rhai:2:"), "{text}");
     assert!(text.contains("in this call to `make`"), "{text}");
@@ -373,7 +378,7 @@ fn file_is_confined_to_the_script_directory() {
         )
         .unwrap();
         let f = compile_file(&proj.join("bad.rhai"), &opts()).unwrap_err();
-        assert_eq!(f.diagnostics.0[0].code, "E007", "{}", f.render_plain());
+        assert_eq!(f.diagnostics.0[0].code, codes::E007, "{}", f.render_plain());
     }
 }
 
@@ -381,7 +386,7 @@ fn file_is_confined_to_the_script_directory() {
 fn unknown_module_suggests_stdlib_names() {
     fail(
         r#"import "gti" as g;"#,
-        "E008",
+        codes::E008,
         "did you mean the stdlib module `git`?",
     );
 }
@@ -461,7 +466,7 @@ fn task_ref_keeps_a_given_kind() {
     assert!(y.contains("name: x\n    kind: task\n"), "{y}");
     fail(
         r#"task_ref("x", #{ knd: "task" });"#,
-        "E004",
+        codes::E004,
         "did you mean `kind`?",
     );
 }
@@ -480,7 +485,7 @@ fn the_watchdog_ends_quadratic_copying() {
         crate::script::evaluate_within(input, std::time::Duration::from_millis(300));
     let diags = result.expect_err("stopped");
     let d = &diags.0[0];
-    assert_eq!(d.code, "E005");
+    assert_eq!(d.code, codes::E005);
     assert_eq!(
         d.message,
         "script limit reached: the script ran longer than 0.3 s"
@@ -494,29 +499,29 @@ fn values_nested_too_deep_for_an_object_are_refused() {
     fail(
         r#"let a = "x"; for i in 0..70 { a = [a]; }
         emit(task("t").step(#{ name: "s", image: "alpine", args: a }));"#,
-        "E005",
+        codes::E005,
         "script limit reached: step field `args`: the value is nested more than 64 levels deep",
     );
     // 64 levels reach the model (where the type is wrong, E003, not a limit)
     fail(
         r#"let a = "x"; for i in 0..60 { a = [a]; }
         emit(task("t").step(#{ name: "s", image: "alpine", args: a }));"#,
-        "E003",
+        codes::E003,
         "",
     );
 }
 
 #[test]
 fn sleep_is_removed() {
-    fail("sleep(1);", "E002", "`sleep` is not available");
-    fail("sleep(0.5);", "E002", "`sleep` is not available");
+    fail("sleep(1);", codes::E002, "`sleep` is not available");
+    fail("sleep(0.5);", codes::E002, "`sleep` is not available");
 }
 
 #[test]
 fn a_pipeline_cannot_be_its_own_task() {
     fail(
         r#"let p = pipeline("p"); p.task("x", task_ref("t")); p.task("me", p, #{ embed: true });"#,
-        "E307",
+        codes::E307,
         "pipeline `p` cannot be one of its own tasks (`me`)",
     );
 }
@@ -529,7 +534,7 @@ fn unknown_variable_in_a_function_says_functions_cannot_see_script_variables() {
         r#"let registry = "r.example.com";
 fn image(name) { `${registry}/${name}:1.0` }
 let t = task("t"); t.step("s", image("tool"), "true"); emit(t);"#,
-        "E009",
+        codes::E009,
         "functions cannot see the script's variables",
     );
     assert!(text.contains("fn image(.., registry)"), "{text}");
@@ -545,7 +550,7 @@ let t = task("t"); t.step("s", image("tool"), "true"); emit(t);"#,
 fn unknown_variable_in_backtick_interpolation_suggests_the_shell_form() {
     let text = fail(
         "let t = task(\"t\");\nt.step(\"s\", \"alpine:3.20\", `#!/bin/sh\necho ${SHA}\n`);\nemit(t);",
-        "E009",
+        codes::E009,
         "for the shell variable write `$SHA`",
     );
     assert!(text.contains(r"`\${SHA}`"), "{text}");
@@ -555,7 +560,7 @@ fn unknown_variable_in_backtick_interpolation_suggests_the_shell_form() {
 fn unknown_variable_offers_did_you_mean() {
     fail(
         r#"let who = "world"; let t = task("t"); t.step("s", "alpine:3.20", `echo ${woh}`); emit(t);"#,
-        "E009",
+        codes::E009,
         "did you mean `who`?",
     );
 }
@@ -569,7 +574,7 @@ fn dollar_brace_in_a_double_quoted_image_is_an_invalid_image_and_a_warning() {
 let t = task("t");
 t.step("s", "${registry}/tool:1.0", "#!/bin/sh\ntrue");
 emit(t);"##,
-        "E144",
+        codes::E144,
         "invalid image reference `${registry}/tool:1.0`",
     );
     assert!(text.contains("W512"), "{text}");
@@ -586,7 +591,7 @@ fn shell_variables_in_double_quoted_scripts_are_not_flagged() {
         r##"let t = task("t"); t.step("s", "alpine:3.20", "#!/bin/sh\necho ${HOME}\n"); emit(t);"##,
     );
     assert!(
-        !c.warnings.iter().any(|d| d.code == "W512"),
+        !c.warnings.iter().any(|d| d.code == codes::W512),
         "{:?}",
         c.warnings
     );
@@ -614,7 +619,7 @@ emit(p);"##,
     let w: Vec<&str> = c
         .warnings
         .iter()
-        .filter(|d| d.code == "W511")
+        .filter(|d| d.code == codes::W511)
         .map(|d| d.message.as_str())
         .collect();
     assert_eq!(
@@ -637,7 +642,7 @@ cat build.log > "${r}"
 emit(t);"##,
     );
     assert!(
-        c.warnings.iter().any(|d| d.code == "W507"),
+        c.warnings.iter().any(|d| d.code == codes::W507),
         "{:?}",
         c.warnings
     );
@@ -654,7 +659,7 @@ t.step(#{ name: "build", image: "gcr.io/kaniko-project/executor:v1.23.2", args: 
 emit(t);"##,
     );
     assert!(
-        !c.warnings.iter().any(|d| d.code == "W502"),
+        !c.warnings.iter().any(|d| d.code == codes::W502),
         "{:?}",
         c.warnings
     );
@@ -674,7 +679,11 @@ t.step(#{
 emit(t);"##;
     let f = compile_str("test.rhai", src, &opts()).unwrap_err();
     let text = f.render_plain();
-    let e003: Vec<_> = f.diagnostics.iter().filter(|d| d.code == "E003").collect();
+    let e003: Vec<_> = f
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == codes::E003)
+        .collect();
     assert_eq!(e003.len(), 2, "{text}");
     let args = e003.iter().find(|d| d.message.contains("--fix")).unwrap();
     let at = args.span.unwrap();
@@ -725,7 +734,7 @@ emit(p);"##;
     let d = f
         .diagnostics
         .iter()
-        .find(|d| d.code == "E011")
+        .find(|d| d.code == codes::E011)
         .expect(&text);
     // the trace ends at the user's second call; a label points at the first
     let user = crate::source::FileId(0);

@@ -5,12 +5,12 @@
 //! run. The test API itself is bound in `script::testing`; here are the files around it: snapshots
 //! ([`snapshot`]), the report ([`report`]) and JUnit XML ([`junit`]). No Rhai here.
 
-pub mod codes;
 pub mod diff;
 pub mod junit;
 pub mod report;
 pub mod snapshot;
 
+use crate::diag::codes;
 use crate::exec::Report;
 use crate::script::testing::{FileResult, Outcome, TestFile, run_file};
 use std::path::{Path, PathBuf};
@@ -232,7 +232,7 @@ fn unreadable(name: &str, e: &std::io::Error) -> FileResult {
     FileResult {
         sources: crate::source::SourceMap::new(),
         load_error: Some(TestFailure {
-            diagnostic: Diagnostic::error("E016", format!("cannot read {name}: {e}")),
+            diagnostic: Diagnostic::error(codes::E016, format!("cannot read {name}: {e}")),
             comparison: None,
             attached: Vec::new(),
         }),

@@ -6,6 +6,7 @@
 //! is given, which writes it. Files of a test file that no case asserted any more are reported as
 //! obsolete after a run where every case of the file passed, and removed with `--update-snapshots`.
 
+use crate::diag::codes;
 use crate::exec::Report;
 use crate::script::testing::{Comparison, Host, SnapshotProblem};
 use std::cell::RefCell;
@@ -142,7 +143,7 @@ impl Snapshots {
                 Ok(())
             }
             Err(e) => Err(SnapshotProblem {
-                code: "T002",
+                code: codes::T002,
                 message: format!("cannot write snapshot {}: {e}", Self::shown(path)),
                 help: "check that the directory is writable".into(),
                 comparison: Comparison {
@@ -169,7 +170,7 @@ impl Host for Snapshots {
                     return self.write(&path, name, value, "updated");
                 }
                 Err(SnapshotProblem {
-                    code: "T002",
+                    code: codes::T002,
                     message: format!("snapshot `{name}` does not match {}", Self::shown(&path)),
                     help: "if the change is intended, run `tekscript test --update-snapshots` and commit the file".into(),
                     comparison: Comparison {
@@ -184,7 +185,7 @@ impl Host for Snapshots {
                     return self.write(&path, name, value, "wrote");
                 }
                 Err(SnapshotProblem {
-                    code: "T003",
+                    code: codes::T003,
                     message: format!("snapshot `{name}` is new ({} does not exist)", Self::shown(&path)),
                     help: "review the value, then run `tekscript test --update-snapshots` and commit the file".into(),
                     comparison: Comparison {
@@ -195,7 +196,7 @@ impl Host for Snapshots {
                 })
             }
             Err(e) => Err(SnapshotProblem {
-                code: "T002",
+                code: codes::T002,
                 message: format!("cannot read snapshot {}: {e}", Self::shown(&path)),
                 help: "check the file's permissions".into(),
                 comparison: Comparison {

@@ -5,14 +5,9 @@ mod refs;
 mod structure;
 
 use crate::bundle::{Bundle, Object};
-use crate::diag::codes::CodeInfo;
+use crate::diag::codes;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::source::{SourceMap, Span};
-
-/// Codes reported by validation passes (see `diag::codes` for the ranges).
-pub fn codes() -> impl Iterator<Item = &'static CodeInfo> {
-    structure::CODES.iter().chain(refs::CODES.iter())
-}
 
 /// What every pass gets: the settings, the sources (to pin a `$(…)` inside a script string) and the sink.
 pub struct Ctx<'a> {
@@ -201,11 +196,11 @@ pub fn needed_gates(bundle: &Bundle, sources: &SourceMap) -> FeatureGates {
     let mut g = FeatureGates::default();
     for d in diags.iter() {
         match d.code {
-            "E402" => g.api_fields = Stability::Alpha,
-            "E403" => g.enable_param_enum = true,
-            "E404" => g.enable_cel_in_when = true,
-            "E405" => g.enable_artifacts = true,
-            "E406" => g.enable_concise_resolver_syntax = true,
+            codes::E402 => g.api_fields = Stability::Alpha,
+            codes::E403 => g.enable_param_enum = true,
+            codes::E404 => g.enable_cel_in_when = true,
+            codes::E405 => g.enable_artifacts = true,
+            codes::E406 => g.enable_concise_resolver_syntax = true,
             _ => {}
         }
     }

@@ -20,7 +20,6 @@
 //!
 //! The codes are listed in [`codes`] (and `tekscript explain CODE`).
 
-mod codes;
 mod dag;
 mod env;
 mod lints;
@@ -30,11 +29,10 @@ mod step_actions;
 mod task;
 mod walk;
 
-pub use codes::CODES;
-
 use super::Ctx;
 use crate::bundle::{Bundle, Object, Resource};
 use crate::diag::Diagnostic;
+use crate::diag::codes;
 use crate::expr::{ExprErrorKind, Reference};
 use crate::source::Span;
 use env::{Index, IndexRef, SelError, Val};
@@ -276,7 +274,7 @@ impl Checker<'_, '_, '_> {
         let shown = short(text);
         if hard {
             let mut d = Diagnostic::error(
-                "E201",
+                codes::E201,
                 format!("`{shown}` is not a valid Tekton variable: {}", e.message),
             )
             .label("cannot be parsed");
@@ -296,7 +294,7 @@ impl Checker<'_, '_, '_> {
             self.report_at(&site.path, text, d);
         } else {
             let d = Diagnostic::warning(
-                "W509",
+                codes::W509,
                 format!(
                     "`{shown}` looks like a Tekton variable but is not one: {}",
                     e.message
@@ -323,7 +321,7 @@ impl Checker<'_, '_, '_> {
             _ => "a whole array or object",
         };
         let type_invalid = |msg: String, help: &str| {
-            Diagnostic::error("E208", msg)
+            Diagnostic::error(codes::E208, msg)
                 .label(format!("{kind} here"))
                 .note(format!(
                     "Tekton: variable type invalid in \"{}\"",
@@ -342,7 +340,7 @@ impl Checker<'_, '_, '_> {
             (Shape::Elem, _) if whole => {}
             (Shape::Elem, _) => {
                 let d = Diagnostic::error(
-                    "E209",
+                    codes::E209,
                     format!("{what} is {kind}, so it must be a list element on its own"),
                 )
                 .label("mixed with other text")
@@ -391,7 +389,7 @@ impl Checker<'_, '_, '_> {
         let d = match e {
             SelError::UnknownKey(k) => {
                 let keys = keys.unwrap_or(&[]);
-                Diagnostic::error("E203", format!("{what} has no property `{k}`"))
+                Diagnostic::error(codes::E203, format!("{what} has no property `{k}`"))
                     .label("unknown property")
                     .note(format!(
                         "Tekton: non-existent variable in \"{}\"",
@@ -400,7 +398,7 @@ impl Checker<'_, '_, '_> {
                     .help(env::suggestion(&k, keys.iter().copied(), "properties"))
             }
             SelError::StarOnString => Diagnostic::error(
-                "E208",
+                codes::E208,
                 format!("{what} is a string; `[*]` only applies to arrays and objects"),
             )
             .label("`[*]` on a string")
@@ -410,7 +408,7 @@ impl Checker<'_, '_, '_> {
             ))
             .help("drop the `[*]`"),
             SelError::IndexOnNonArray(t) => Diagnostic::error(
-                "E208",
+                codes::E208,
                 format!(
                     "{what} is {} {t}; only arrays can be indexed",
                     article(t.as_str())
@@ -427,7 +425,7 @@ impl Checker<'_, '_, '_> {
                 "drop the `[N]`, or declare it with `type: \"array\"`"
             }),
             SelError::KeyOnNonObject(t) => Diagnostic::error(
-                "E208",
+                codes::E208,
                 format!(
                     "{what} is {} {t}; only objects have properties",
                     article(t.as_str())
@@ -489,12 +487,13 @@ fn short(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use crate::bundle::{Bundle, Object, Origins, Resource};
+    use crate::diag::codes::{self, Code};
     use crate::source::SourceMap;
     use crate::validate::Settings;
     use serde_json::{Value, json};
 
     /// Codes and messages of this pass's errors for a bundle of JSON documents.
-    fn diags(docs: Vec<Value>) -> Vec<(&'static str, String)> {
+    fn diags(docs: Vec<Value>) -> Vec<(&'static Code, String)> {
         let objects = docs
             .into_iter()
             .map(|d| Object {
@@ -508,12 +507,12 @@ mod tests {
             Err(e) => e.0,
         };
         ds.into_iter()
-            .filter(|d| d.code.starts_with("E2") || d.code.starts_with("E3"))
+            .filter(|d| d.code.id.starts_with("E2") || d.code.id.starts_with("E3"))
             .map(|d| (d.code, d.message))
             .collect()
     }
 
-    fn codes(docs: Vec<Value>) -> Vec<&'static str> {
+    fn codes(docs: Vec<Value>) -> Vec<&'static Code> {
         diags(docs).into_iter().map(|d| d.0).collect()
     }
 
@@ -541,7 +540,7 @@ mod tests {
             t("c", "$(tasks.b.results.out)"),
             t("d", "$(tasks.c.results.out)"),
         ]}))]);
-        let cycles: Vec<_> = d.iter().filter(|d| d.0 == "E301").collect();
+        let cycles: Vec<_> = d.iter().filter(|d| d.0 == codes::E301).collect();
         assert_eq!(cycles.len(), 1, "{d:?}");
         assert!(cycles[0].1.ends_with("a → c → b → a"), "{}", cycles[0].1);
     }
@@ -552,7 +551,7 @@ mod tests {
             {"name": "a", "runAfter": ["b"], "taskSpec": embedded(json!([]), "echo > $(results.out.path)")},
             {"name": "b", "taskSpec": embedded(json!([]), "echo $(tasks.a.results.out) > $(results.out.path)")},
         ]}))]);
-        assert_eq!(d, ["E301"]);
+        assert_eq!(d, [codes::E301]);
     }
 
     #[test]
@@ -572,7 +571,7 @@ mod tests {
             "tasks": [{"name": "a", "taskSpec": embedded(json!([]), "echo $(params.revison) > $(results.out.path)")}]
         }))]);
         assert_eq!(d.len(), 1, "{d:?}");
-        assert_eq!(d[0].0, "E202");
+        assert_eq!(d[0].0, codes::E202);
     }
 
     #[test]
@@ -593,7 +592,7 @@ mod tests {
             "finally": [{"name": "f", "params": [{"name": "s", "value": "$(tasks.a.status) $(tasks.status)"}],
                          "taskSpec": embedded(json!([{"name": "s"}]), "echo $(params.s) > $(results.out.path)")}]
         }))]);
-        assert_eq!(d, ["E211"]);
+        assert_eq!(d, [codes::E211]);
     }
 
     #[test]
@@ -606,8 +605,11 @@ mod tests {
                  "taskSpec": embedded(json!([{"name": "all", "type": "array"}]), "echo > $(results.out.path)")},
             ]})
         };
-        assert_eq!(codes(vec![pipeline(spec(""))]), ["E216"]);
-        assert_eq!(codes(vec![pipeline(spec("[*]"))]), Vec::<&str>::new());
+        assert_eq!(codes(vec![pipeline(spec(""))]), [codes::E216]);
+        assert_eq!(
+            codes(vec![pipeline(spec("[*]"))]),
+            Vec::<&codes::Code>::new()
+        );
     }
 
     #[test]
@@ -617,7 +619,7 @@ mod tests {
             "tasks": [{"name": "a", "params": [{"name": "i", "value": "$(params.image)"}],
                        "taskSpec": embedded(json!([{"name": "i"}]), "echo $(params.i) > $(results.out.path)")}]
         }))]);
-        assert_eq!(d, ["E202"]);
+        assert_eq!(d, [codes::E202]);
     }
 
     #[test]
@@ -634,6 +636,6 @@ mod tests {
             )
         };
         assert!(codes(vec![t.clone(), p("source")]).is_empty());
-        assert_eq!(codes(vec![t, p("src")]), ["E206"]);
+        assert_eq!(codes(vec![t, p("src")]), [codes::E206]);
     }
 }

@@ -61,7 +61,6 @@
 //! | E405 | artifacts without `enable-artifacts` | `feature flag enable-artifacts should be set to true to use artifacts feature.` |
 //! | E406 | URL-like ref names without `enable-concise-resolver-syntax` | `feature flag enable-concise-resolver-syntax should be set to true to use concise resolver syntax` |
 
-mod codes;
 mod core;
 mod gates;
 mod image;
@@ -71,11 +70,10 @@ mod pipeline;
 mod runs;
 mod task;
 
-pub use codes::CODES;
-
 use super::{Ctx, FeatureGates};
 use crate::bundle::{Bundle, Object, Resource, join_path};
 use crate::diag::Diagnostic;
+use crate::diag::codes;
 use crate::model::ObjectMeta;
 
 pub fn check(bundle: &Bundle, ctx: &mut Ctx) {
@@ -169,7 +167,7 @@ impl Checker<'_, '_> {
             (Some(n), _) if !n.is_empty() => {
                 if !names::is_dns1123_subdomain(n) {
                     let mut d = Diagnostic::error(
-                        "E101",
+                        codes::E101,
                         tekton(
                             format!("{kind} name {n:?} is not a valid object name: use lower-case letters, digits, '-' and '.', starting and ending with a letter or digit"),
                             format!("invalid resource name {n:?}: must be a valid DNS label"),
@@ -182,7 +180,7 @@ impl Checker<'_, '_> {
                     self.report_text("metadata.name", n, d);
                 } else if n.len() > 63 {
                     let d = Diagnostic::error(
-                        "E101",
+                        codes::E101,
                         tekton(
                             format!(
                                 "{kind} name {n:?} is {} characters long; at most 63 are allowed",
@@ -204,7 +202,7 @@ impl Checker<'_, '_> {
                 };
                 if !names::is_dns1123_subdomain(&masked) {
                     let mut d = Diagnostic::error(
-                        "E101",
+                        codes::E101,
                         tekton(
                             format!("generateName {g:?} cannot start a valid object name: use lower-case letters, digits, '-' and '.', starting with a letter or digit"),
                             format!("metadata.generateName: Invalid value: {g:?}: a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character"),
@@ -219,7 +217,7 @@ impl Checker<'_, '_> {
             }
             _ => {
                 let d = Diagnostic::error(
-                    "E101",
+                    codes::E101,
                     tekton(
                         format!("this {kind} has neither a name nor a generateName"),
                         "invalid resource name \"\": must be a valid DNS label",

@@ -84,7 +84,7 @@ fn monorepo_rejects_an_unknown_service() {
     opts.set("only=nope").unwrap();
     let failure = tekscript::compile_file(&path, &opts).expect_err("should fail");
     let d = &failure.diagnostics.0[0];
-    assert_eq!(d.code, "E006");
+    assert_eq!(d.code.id, "E006");
     assert!(
         d.message.contains("no service matched only=\"nope\""),
         "{}",

@@ -8,12 +8,11 @@
 //!   when present), one bundle per file, produces no E2xx/E3xx errors: Tekton runs them all.
 //! * `bench_1000_tasks` (ignored) times the pass on a generated 1000-task pipeline.
 
-use super::support::{corpus_dir, corpus_gates, expected_codes, yaml_files};
+use super::support::{FixturePass, corpus_dir, corpus_gates, yaml_files};
 use serde_json::Value;
-use std::path::Path;
 use tekscript::Options;
 use tekscript::bundle::{Bundle, Object, Origins, Resource};
-use tekscript::diag::render::{Format, render, render_summary};
+use tekscript::diag::render::{Format, render};
 use tekscript::source::SourceMap;
 use tekscript::validate::Settings;
 
@@ -21,72 +20,27 @@ fn is_ours(code: &str) -> bool {
     code.starts_with("E2") || code.starts_with("E3") || code.starts_with("W5")
 }
 
+/// The fixtures of this pass: E2xx, E3xx and the W5xx lints.
+const PASS: FixturePass = FixturePass {
+    dir: "refs",
+    ours: is_ours,
+    only_ours: false,
+    // The script API refuses `runAfter` on finally tasks before validation runs.
+    unreachable: &["E306"],
+    min_fixtures: 50,
+};
+
 #[test]
 fn fixtures() {
     insta::glob!("../fixtures/refs", "*.rhai", |path| {
-        let text = std::fs::read_to_string(path).unwrap();
-        let codes = expected_codes(path, &text);
-        // A relative path keeps the snapshots independent of the checkout's location.
-        let rel = path
-            .strip_prefix(env!("CARGO_MANIFEST_DIR"))
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|_| path.to_path_buf());
-        let (diags, rendered) = match tekscript::compile_file(&rel, &Options::default()) {
-            Ok(out) => {
-                let mut s = render(&out.warnings.0, &out.sources, Format::Human, false);
-                s.push_str(&render_summary(&out.warnings.0));
-                (out.warnings.0, s)
-            }
-            Err(f) => {
-                let s = f.render_plain();
-                (f.diagnostics.0, s)
-            }
-        };
-        let got: Vec<&str> = diags.iter().map(|d| d.code).collect();
-        for code in &codes {
-            assert!(
-                got.contains(&code.as_str()),
-                "{}: expected {code}, got {got:?}\n{rendered}",
-                rel.display()
-            );
-        }
-        // No other error of this pass: a fixture tests one rule.
-        let stray: Vec<&str> = diags
-            .iter()
-            .filter(|d| d.is_error() && is_ours(d.code) && !codes.iter().any(|c| c == d.code))
-            .map(|d| d.code)
-            .collect();
-        assert!(
-            stray.is_empty(),
-            "{}: unexpected {stray:?}\n{rendered}",
-            rel.display()
-        );
-        insta::assert_snapshot!(rendered);
+        insta::assert_snapshot!(PASS.check(path));
     });
 }
 
 /// Enough fixtures, and every code of the pass is exercised.
 #[test]
 fn fixtures_cover_the_codes() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/refs");
-    let mut seen = std::collections::BTreeSet::new();
-    let mut n = 0;
-    for e in std::fs::read_dir(&dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.extension().is_some_and(|x| x == "rhai") {
-            n += 1;
-            let text = std::fs::read_to_string(&p).unwrap();
-            seen.extend(expected_codes(&p, &text));
-        }
-    }
-    assert!(n >= 50, "only {n} fixtures");
-    // The script API refuses `runAfter` on finally tasks before validation runs.
-    let unreachable = ["E306"];
-    for c in tekscript::diag::codes::all() {
-        if is_ours(c.code) && !unreachable.contains(&c.code) {
-            assert!(seen.contains(c.code), "no fixture for {}", c.code);
-        }
-    }
+    PASS.check_coverage();
 }
 
 const VALID: &str = r##"
@@ -162,7 +116,7 @@ fn valid_script_has_no_reference_diagnostics() {
         Ok(out) => out,
         Err(f) => panic!("{}", f.render_plain()),
     };
-    let ours: Vec<_> = out.warnings.iter().filter(|d| is_ours(d.code)).collect();
+    let ours: Vec<_> = out.warnings.iter().filter(|d| is_ours(d.code.id)).collect();
     let rendered = render(&out.warnings.0, &out.sources, Format::Human, false);
     assert!(ours.is_empty(), "{rendered}");
 }
@@ -209,7 +163,7 @@ fn no_false_positives_on_corpus() {
             Err(d) => d.0,
         };
         for d in &diags {
-            if !is_ours(d.code) {
+            if !is_ours(d.code.id) {
                 continue;
             }
             if d.is_error() {
@@ -220,8 +174,8 @@ fn no_false_positives_on_corpus() {
                     d.path.as_deref().unwrap_or("")
                 ));
             } else {
-                *warnings.entry(d.code).or_default() += 1;
-                if show && !["W503", "W504"].contains(&d.code) {
+                *warnings.entry(d.code.id).or_default() += 1;
+                if show && !["W503", "W504"].contains(&d.code.id) {
                     println!(
                         "{rel}: {} {} ({})",
                         d.code,

@@ -8,106 +8,41 @@
 //! * Every Task, Pipeline, TaskRun, PipelineRun and StepAction of Tekton's examples (the shared
 //!   corpus, when present) passes: Tekton accepts them, so must we.
 
-use super::support::{corpus_dir, corpus_gates, expected_codes, yaml_files};
+use super::support::{FixturePass, corpus_dir, corpus_gates, yaml_files};
 use serde_json::Value;
-use std::path::Path;
 use tekscript::Options;
 use tekscript::bundle::{Bundle, Object, Origins, Resource};
 use tekscript::source::SourceMap;
-use tekscript::validate::{FeatureGates, Settings};
-
-/// The `// expect:` codes and the `// gates:` of a fixture.
-fn header(path: &Path, text: &str) -> (Vec<String>, FeatureGates) {
-    let codes = expected_codes(path, text);
-    let mut gates = FeatureGates::default();
-    for line in text.lines().take_while(|l| l.starts_with("//")) {
-        if let Some(g) = line.strip_prefix("// gates:") {
-            gates =
-                FeatureGates::parse(g.trim()).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        }
-    }
-    (codes, gates)
-}
+use tekscript::validate::Settings;
 
 /// Codes of the structure pass: E1xx and E4xx.
 fn is_structure_code(code: &str) -> bool {
     code.starts_with("E1") || code.starts_with("E4")
 }
 
-fn options(gates: FeatureGates) -> Options {
-    Options {
-        settings: Settings { gates },
-        ..Options::default()
-    }
-}
+/// The fixtures of this pass (E1xx, E4xx).
+const PASS: FixturePass = FixturePass {
+    dir: "structure",
+    ours: is_structure_code,
+    only_ours: true,
+    // Unreachable from scripts: the script API always gives a pipeline task and a run exactly one
+    // task or pipeline.
+    unreachable: &["E127", "E135"],
+    min_fixtures: 61,
+};
 
 #[test]
 fn fixtures() {
     insta::glob!("../fixtures/structure", "*.rhai", |path| {
-        let text = std::fs::read_to_string(path).unwrap();
-        let (codes, gates) = header(path, &text);
-        // A relative path keeps the snapshots independent of the checkout's location.
-        let rel = path
-            .strip_prefix(env!("CARGO_MANIFEST_DIR"))
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|_| path.to_path_buf());
-        let failure = match tekscript::compile_file(&rel, &options(gates)) {
-            Ok(_) => panic!(
-                "{}: compiled without errors, expected {codes:?}",
-                rel.display()
-            ),
-            Err(f) => f,
-        };
-        let got: Vec<&str> = failure.diagnostics.iter().map(|d| d.code).collect();
-        for code in &codes {
-            assert!(
-                got.contains(&code.as_str()),
-                "{}: expected {code}, got {got:?}\n{}",
-                rel.display(),
-                failure.render_plain()
-            );
-        }
-        // Only this pass's diagnostics: the lints and reference checks of `refs.rs` have their own
-        // tests, and would make these snapshots change with every new lint.
-        let ours = tekscript::Failure {
-            sources: failure.sources,
-            diagnostics: tekscript::diag::Diagnostics(
-                failure
-                    .diagnostics
-                    .0
-                    .into_iter()
-                    .filter(|d| is_structure_code(d.code))
-                    .collect(),
-            ),
-        };
-        insta::assert_snapshot!(ours.render_plain());
+        insta::assert_snapshot!(PASS.check(path));
     });
 }
 
 /// Enough fixtures, and every code of the pass is exercised by at least one reachable fixture
-/// (except the ones the script API cannot express, listed here).
+/// (except the ones the script API cannot express).
 #[test]
 fn fixtures_cover_the_codes() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/structure");
-    let mut seen = std::collections::BTreeSet::new();
-    let mut n = 0;
-    for e in std::fs::read_dir(&dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.extension().is_some_and(|x| x == "rhai") {
-            n += 1;
-            let text = std::fs::read_to_string(&p).unwrap();
-            seen.extend(header(&p, &text).0);
-        }
-    }
-    assert!(n > 60, "only {n} fixtures");
-    // Unreachable from scripts: the script API always gives a pipeline task and a run exactly one
-    // task or pipeline.
-    let unreachable = ["E127", "E135"];
-    for c in tekscript::diag::codes::all() {
-        if is_structure_code(c.code) && !unreachable.contains(&c.code) {
-            assert!(seen.contains(c.code), "no fixture for {}", c.code);
-        }
-    }
+    PASS.check_coverage();
 }
 
 const VALID: &str = r#"
@@ -190,7 +125,7 @@ fn valid_script_has_no_structure_diagnostics() {
     let ours: Vec<_> = out
         .warnings
         .iter()
-        .filter(|d| is_structure_code(d.code))
+        .filter(|d| is_structure_code(d.code.id))
         .collect();
     assert!(ours.is_empty(), "{ours:?}");
 }
@@ -237,7 +172,7 @@ fn no_false_positives_on_corpus() {
                 Ok((_, warnings)) => warnings,
                 Err(errors) => errors,
             };
-            for d in diags.iter().filter(|d| is_structure_code(d.code)) {
+            for d in diags.iter().filter(|d| is_structure_code(d.code.id)) {
                 failures.push(format!(
                     "{rel} #{i} {id}: {} {} ({})",
                     d.code,

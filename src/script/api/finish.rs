@@ -1,6 +1,7 @@
 //! `file()`, `emit()` and turning what was emitted into a bundle.
 
 use super::*;
+use crate::diag::codes;
 
 // ---------------------------------------------------------------------------------------------
 // file()
@@ -9,7 +10,7 @@ pub(super) fn read_file(ctx: &NativeCallContext, st: &Shared, path: &str) -> R<S
     let s = st.borrow();
     let Some(root) = s.root.clone() else {
         return Err(HostError::new(
-            "E007",
+            codes::E007,
             "`file()` is not available: this script was not loaded from a file",
         )
         .into());
@@ -22,9 +23,9 @@ pub(super) fn read_file(ctx: &NativeCallContext, st: &Shared, path: &str) -> R<S
         .map(std::path::Path::to_path_buf)
         .unwrap_or_else(|| root.clone());
     match crate::script::stdlib::confine(&root, &base, std::path::Path::new(path)) {
-        Err(msg) => Err(HostError::new("E007", format!("cannot read `{path}`: {msg}")).into()),
+        Err(msg) => Err(HostError::new(codes::E007, format!("cannot read `{path}`: {msg}")).into()),
         Ok(None) => Err(
-            HostError::new("E007", format!("cannot read `{path}`: no such file"))
+            HostError::new(codes::E007, format!("cannot read `{path}`: no such file"))
                 .help(format!(
                     "paths are relative to the script's directory ({})",
                     base.display()
@@ -39,7 +40,7 @@ pub(super) fn read_file(ctx: &NativeCallContext, st: &Shared, path: &str) -> R<S
         )
         .map_err(|e| {
             let too_large = matches!(e, crate::source::ReadError::TooLarge(_));
-            let e = HostError::new("E007", format!("cannot read `{path}`: {e}"));
+            let e = HostError::new(codes::E007, format!("cannot read `{path}`: {e}"));
             if too_large {
                 e.help("that is the largest string a script can hold; keep large files out of the pipeline definition (fetch them in a step)")
             } else {
@@ -72,7 +73,7 @@ pub(super) fn emit_value(st: &Shared, v: Dynamic) -> R<()> {
         Emitted::StepAction(s)
     } else {
         return Err(HostError::new(
-            "E003",
+            codes::E003,
             format!(
                 "`emit` takes a Task, Pipeline, PipelineRun, TaskRun or StepAction (or an array of them), found {}",
                 handles::type_label(&v)
@@ -153,7 +154,7 @@ pub(crate) fn finish(st: &Shared) -> Result<Bundle, Diagnostics> {
     let mut diags = Diagnostics::default();
     if emitted.is_empty() {
         diags.push(
-            Diagnostic::error("E012", "the script emitted nothing")
+            Diagnostic::error(codes::E012, "the script emitted nothing")
                 .help("call `emit(p)` for each pipeline, task or run to write"),
         );
         return Err(diags);
@@ -169,7 +170,7 @@ pub(crate) fn finish(st: &Shared) -> Result<Bundle, Diagnostics> {
             if prev.resource != res {
                 diags.push(
                     Diagnostic::error(
-                        "E011",
+                        codes::E011,
                         format!("two different {}s are both named `{name}`", res.kind()),
                     )
                     .at(origins.lookup(""))
@@ -261,7 +262,7 @@ pub(crate) fn never_emitted(st: &Shared) -> Vec<Diagnostic> {
         };
         out.push(
             Diagnostic::warning(
-                "W511",
+                codes::W511,
                 format!("the {kind} `{name}` is built but never emitted, so it is not in the output"),
             )
             .at(at)

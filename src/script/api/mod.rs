@@ -10,6 +10,7 @@ use super::handles::{
 };
 use super::{HostError, Shared};
 use crate::bundle::{Bundle, Object, Origins, Resource};
+use crate::diag::codes;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::model::{self, duration::canonical_duration};
 use crate::source::Span;
@@ -270,13 +271,16 @@ fn set_origin(origins: &mut Origins, path: impl Into<String>, span: Option<Span>
 fn duration(v: &Dynamic, what: &str) -> Result<String, HostError> {
     let s = convert::to_string_value(v, what)?;
     canonical_duration(&s).map_err(|e| {
-        HostError::new("E010", format!("invalid duration `{s}` for {what}: {e}"))
-            .help("write a Go duration such as \"90s\", \"10m\" or \"1h30m\"")
+        HostError::new(
+            codes::E010,
+            format!("invalid duration `{s}` for {what}: {e}"),
+        )
+        .help("write a Go duration such as \"90s\", \"10m\" or \"1h30m\"")
     })
 }
 
 fn unknown_key(key: &str, what: &str, known: &[&str]) -> HostError {
-    let mut e = HostError::new("E004", format!("unknown field `{key}` in {what}")).needle(key);
+    let mut e = HostError::new(codes::E004, format!("unknown field `{key}` in {what}")).needle(key);
     match crate::diag::suggest::did_you_mean(key, known.iter().copied()) {
         Some(s) => e = e.help(format!("did you mean `{s}`?")),
         None => e = e.help(format!("the fields here are: {}", known.join(", "))),
@@ -287,7 +291,7 @@ fn unknown_key(key: &str, what: &str, known: &[&str]) -> HostError {
 fn name_arg(v: &str, what: &str) -> Result<String, HostError> {
     if v.is_empty() {
         return Err(HostError::new(
-            "E010",
+            codes::E010,
             format!("{what} name must not be empty"),
         ));
     }

@@ -1,6 +1,7 @@
 //! `pipeline(..)`, pipeline tasks and their options.
 
 use super::*;
+use crate::diag::codes;
 
 // ---------------------------------------------------------------------------------------------
 // Pipeline
@@ -70,8 +71,12 @@ pub(super) fn new_pipeline(
 }
 
 pub(super) fn as_bool(v: &Dynamic, what: &str) -> Result<bool, HostError> {
-    v.as_bool()
-        .map_err(|t| HostError::new("E003", format!("{what} must be true or false, found {t}")))
+    v.as_bool().map_err(|t| {
+        HostError::new(
+            codes::E003,
+            format!("{what} must be true or false, found {t}"),
+        )
+    })
 }
 
 impl PipelineB {
@@ -157,7 +162,7 @@ impl PipelineB {
             if Rc::ptr_eq(&p.0, &self.0) {
                 let own = p.0.borrow().name.clone();
                 return Err(HostError::new(
-                    "E307",
+                    codes::E307,
                     format!("pipeline `{own}` cannot be one of its own tasks (`{name}`)"),
                 )
                 .help("a pipeline task runs another pipeline or a task; move the shared tasks into a pipeline of their own")
@@ -179,7 +184,7 @@ impl PipelineB {
             TaskSource::Fixed
         } else {
             return Err(HostError::new(
-                "E003",
+                codes::E003,
                 format!(
                     "the task of pipeline task `{name}` must be a Task (`task(..)`), a reference (`task_ref`, `from_hub`, `from_git`, `from_bundle`, `from_cluster`, …) or a task name, found {}",
                     handles::type_label(&taskish)
@@ -195,7 +200,7 @@ impl PipelineB {
                 "runAfter" => {
                     if finally {
                         return Err(HostError::new(
-                            "E010",
+                            codes::E010,
                             format!("finally task `{name}` cannot have `runAfter`"),
                         )
                         .help("finally tasks run after all other tasks; remove `runAfter`")
@@ -219,7 +224,7 @@ impl PipelineB {
                     Ok(n) => Value::from(n),
                     Err(t) => {
                         return Err(HostError::new(
-                            "E003",
+                            codes::E003,
                             format!("retries must be an integer, found {t}"),
                         )
                         .into());
@@ -412,7 +417,7 @@ pub(super) fn ws_bindings(v: &Dynamic) -> Result<Value, HostError> {
                 }
             } else {
                 return Err(HostError::new(
-                    "E003",
+                    codes::E003,
                     format!(
                         "workspace `{k}` must be bound to a pipeline workspace (`p.workspace(..)`), its name, or `#{{ workspace: ws, subPath: \"dir\" }}`; found {}",
                         handles::type_label(x)
@@ -525,7 +530,7 @@ impl PTask {
             if !t.spec.results.iter().any(|r| r.name == name) {
                 let names: Vec<&str> = t.spec.results.iter().map(|r| r.name.as_str()).collect();
                 let mut e = HostError::new(
-                    "E015",
+                    codes::E015,
                     format!(
                         "task `{}` (used as `{}`) declares no result `{name}`",
                         t.name, self.name
@@ -566,7 +571,7 @@ impl PTask {
             .collect::<Result<Vec<_>, _>>()?;
         if self.finally {
             return Err(HostError::new(
-                "E010",
+                codes::E010,
                 format!("finally task `{}` cannot run after other tasks", self.name),
             )
             .help("finally tasks always run after all other tasks")

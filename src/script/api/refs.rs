@@ -1,6 +1,7 @@
 //! References to tasks, pipelines and step actions that live elsewhere (resolvers, custom tasks).
 
 use super::*;
+use crate::diag::codes;
 
 // ---------------------------------------------------------------------------------------------
 // References (resolvers, custom tasks)
@@ -95,13 +96,13 @@ pub(super) fn from_git(opts: rhai::Map) -> R<RefValue> {
     ];
     let given = opts_params(&opts, KEYS, "from_git options")?;
     if !given.iter().any(|(k, _)| k == "url" || k == "repo") {
-        return Err(HostError::new("E010", "from_git needs `url` (or `org` and `repo`)")
+        return Err(HostError::new(codes::E010, "from_git needs `url` (or `org` and `repo`)")
             .help("from_git(#{ url: \"https://github.com/org/repo\", revision: \"main\", pathInRepo: \"task/x.yaml\" })")
             .into());
     }
     if !given.iter().any(|(k, _)| k == "pathInRepo") {
         return Err(HostError::new(
-            "E010",
+            codes::E010,
             "from_git needs `pathInRepo`, the YAML file to fetch",
         )
         .into());

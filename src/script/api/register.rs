@@ -1,6 +1,7 @@
 //! Registration of the host API with the engine.
 
 use super::*;
+use crate::diag::codes;
 
 // ---------------------------------------------------------------------------------------------
 // Registration
@@ -159,7 +160,7 @@ pub(crate) fn register(engine: &mut Engine, st: Shared) {
             for (k, v) in extra {
                 if m.contains_key(&k) {
                     return Err(HostError::new(
-                        "E010",
+                        codes::E010,
                         format!("step `{name}`: `{k}` is given twice"),
                     )
                     .into());
@@ -554,8 +555,9 @@ pub(crate) fn register(engine: &mut Engine, st: Shared) {
                 }
             }
         }
-        let size = size
-            .ok_or_else(|| HostError::new("E010", "volume_claim needs `storage` (e.g. \"1Gi\")"))?;
+        let size = size.ok_or_else(|| {
+            HostError::new(codes::E010, "volume_claim needs `storage` (e.g. \"1Gi\")")
+        })?;
         Ok(volume_claim(&size, &mode, class))
     });
     engine.register_fn("pvc", |name: &str| {

@@ -1,6 +1,7 @@
 //! PipelineRuns and TaskRuns.
 
 use super::*;
+use crate::diag::codes;
 
 // ---------------------------------------------------------------------------------------------
 // Runs
@@ -52,7 +53,7 @@ pub(super) fn run_workspaces(v: &Dynamic) -> Result<Value, HostError> {
                 Value::Object(m) => b.extend(m),
                 other => {
                     return Err(HostError::new(
-                        "E003",
+                        codes::E003,
                         format!(
                             "workspace `{k}` must be bound to a volume such as `volume_claim(\"1Gi\")`, `pvc(\"name\")`, `empty_dir()`, `config_map(\"name\")` or `secret(\"name\")`; found {}",
                             convert::json_type_name(&other)

@@ -1,6 +1,7 @@
 //! `task(..)` and the Task builder.
 
 use super::*;
+use crate::diag::codes;
 
 // ---------------------------------------------------------------------------------------------
 // Task
@@ -104,7 +105,7 @@ pub(super) fn new_task(
 pub(super) fn list(v: &Dynamic, what: &str) -> Result<rhai::Array, HostError> {
     v.clone().into_array().map_err(|_| {
         HostError::new(
-            "E003",
+            codes::E003,
             format!("{what} must be an array, found {}", handles::type_label(v)),
         )
     })
@@ -118,7 +119,7 @@ pub(super) fn named_map(v: &Dynamic, what: &str) -> Result<(String, rhai::Map), 
     let mut m = expect_map(v, what)?;
     let name = m
         .remove("name")
-        .ok_or_else(|| HostError::new("E010", format!("{what} needs a `name`")))?;
+        .ok_or_else(|| HostError::new(codes::E010, format!("{what} needs a `name`")))?;
     Ok((convert::to_string_value(&name, "name")?, m))
 }
 

@@ -7,6 +7,7 @@ use super::Checker;
 use super::env::suggestion;
 use super::pipeline::PipelineEnv;
 use crate::diag::Diagnostic;
+use crate::diag::codes;
 use crate::exec::graph::{Edge, EdgeKind, TaskGraph};
 use crate::model::PipelineSpec;
 use std::collections::{HashMap, VecDeque};
@@ -28,7 +29,7 @@ pub(super) fn pipeline_runs_itself(c: &mut Checker, name: &str, spec: &PipelineS
         let mut names = vec![name.to_string()];
         names.extend(chain);
         let d = Diagnostic::error(
-            "E307",
+            codes::E307,
             if names.len() == 2 {
                 format!("pipeline `{name}` runs itself as one of its tasks (`pipelineRef`)")
             } else {
@@ -118,7 +119,7 @@ pub(super) fn check(c: &mut Checker, env: &PipelineEnv) {
     for e in g.edges.iter().filter(|e| e.from == e.to) {
         if e.kind == EdgeKind::RunAfter {
             let target = &e.needle;
-            let d = Diagnostic::error("E303", format!("task `{target}` runs after itself"))
+            let d = Diagnostic::error(codes::E303, format!("task `{target}` runs after itself"))
                 .label("`runAfter` names the task itself")
                 .note(format!("Tekton: invalid value: cycle detected; task \"{target}\" depends on \"{target}\""))
                 .help("remove it from `runAfter`");
@@ -132,7 +133,7 @@ pub(super) fn check(c: &mut Checker, env: &PipelineEnv) {
         let path = path_of(&dg.path);
         if node.finally {
             if finally_reported.insert(dg.from) {
-                let d = Diagnostic::error("E306", format!("finally task `{}` has `runAfter`", node.pt.name))
+                let d = Diagnostic::error(codes::E306, format!("finally task `{}` has `runAfter`", node.pt.name))
                     .label("not allowed in `finally`")
                     .note(format!("Tekton: no runAfter allowed under spec.finally, final task {} has runAfter specified", node.pt.name))
                     .help("finally tasks always run after all other tasks; remove `runAfter`");
@@ -142,7 +143,7 @@ pub(super) fn check(c: &mut Checker, env: &PipelineEnv) {
         }
         match env.by_name.get(target.as_str()) {
             Some(&k) if env.nodes[k].finally => {
-                let d = Diagnostic::error("E304", format!("task `{}` runs after finally task `{target}`, which only runs after all tasks", node.pt.name))
+                let d = Diagnostic::error(codes::E304, format!("task `{}` runs after finally task `{target}`, which only runs after all tasks", node.pt.name))
                     .label("depends on a finally task")
                     .note(format!("Tekton: couldn't add link between {0} and {target}: task {0} depends on {target} but {target} wasn't present in Pipeline", node.pt.name))
                     .help(format!("remove `{target}` from `runAfter`, or make it a regular task"))
@@ -151,7 +152,7 @@ pub(super) fn check(c: &mut Checker, env: &PipelineEnv) {
             }
             _ => {
                 let dag = env.nodes[..n].iter().map(|x| x.pt.name.as_str());
-                let d = Diagnostic::error("E302", format!("task `{}` runs after `{target}`, but there is no such task", node.pt.name))
+                let d = Diagnostic::error(codes::E302, format!("task `{}` runs after `{target}`, but there is no such task", node.pt.name))
                     .label("unknown task")
                     .note(format!("Tekton: couldn't add link between {0} and {target}: task {0} depends on {target} but {target} wasn't present in Pipeline", node.pt.name))
                     .help(suggestion(target, dag, "tasks"));
@@ -176,7 +177,7 @@ fn report_cycle(c: &mut Checker, env: &PipelineEnv, g: &TaskGraph, prefix: &str,
     };
     let first = edge(cycle[0], cycle[1 % cycle.len()]);
     let mut d = Diagnostic::error(
-        "E301",
+        codes::E301,
         format!(
             "the tasks wait for each other in a cycle: {}",
             chain.join(" → ")

@@ -22,6 +22,7 @@ use super::Checker;
 use super::env::TaskView;
 use crate::bundle::Resource;
 use crate::diag::Diagnostic;
+use crate::diag::codes;
 use crate::model::PipelineSpec;
 use k8s_openapi::api::core::v1::{EnvFromSource, EnvVar};
 
@@ -132,7 +133,7 @@ pub(super) fn unpinned(img: &str) -> Option<&'static str> {
 fn image(c: &mut Checker, path: &str, img: &str) {
     if let Some(why) = unpinned(img) {
         let d = Diagnostic::warning(
-            "W503",
+            codes::W503,
             format!("image `{img}` {why}, which can change under you"),
         )
         .label("not pinned")
@@ -151,7 +152,7 @@ fn shebang(c: &mut Checker, path: &str, script: &str) {
         return;
     }
     let first = t.lines().next().unwrap_or("");
-    let d = Diagnostic::warning("W504", "this script has no `#!` line, so Tekton runs it with `sh`")
+    let d = Diagnostic::warning(codes::W504, "this script has no `#!` line, so Tekton runs it with `sh`")
         .label("no shebang")
         .help("start the script with `#!/bin/sh` (or `#!/usr/bin/env bash`, …) to say which shell runs it");
     c.report_at(path, first, d);
@@ -230,7 +231,7 @@ fn xtrace(
         return;
     };
     let d = Diagnostic::warning(
-        "W505",
+        codes::W505,
         format!(
             "`{found}` traces every command into the log, and this step reads a secret ({secret})"
         ),
@@ -313,7 +314,7 @@ pub(super) fn big_result_line(script: &str) -> Option<&str> {
 
 fn result_size(c: &mut Checker, path: &str, script: &str) {
     if let Some(line) = big_result_line(script) {
-        let d = Diagnostic::warning("W507", "this result is written from a command whose output can be large; results are limited to 4 KB by default")
+        let d = Diagnostic::warning(codes::W507, "this result is written from a command whose output can be large; results are limited to 4 KB by default")
             .label("unbounded output into a result")
             .note("Tekton: a larger result fails the task with TaskRunResultLargerThanAllowedLimit")
             .help("write a small value (a digest, a path, a count) to the result and keep large data in a workspace");
@@ -351,7 +352,7 @@ fn name(c: &mut Checker, path: &str, n: &str, what: &str) {
             }
             s
         };
-        let d = Diagnostic::warning("W506", format!("{what} name `{n}` is not kebab-case"))
+        let d = Diagnostic::warning(codes::W506, format!("{what} name `{n}` is not kebab-case"))
             .label("dots or doubled dashes")
             .help(format!(
                 "use lowercase words joined by single dashes, e.g. `{suggestion}`"

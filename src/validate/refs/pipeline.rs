@@ -10,6 +10,7 @@ use super::walk::{Loc, PtField, Site, Walker};
 use super::{Checker, Facts, IndexRef, dag, task};
 use crate::bundle::Object;
 use crate::diag::Diagnostic;
+use crate::diag::codes;
 use crate::expr::{ContextScope, Reference, Selector, Var, find_refs};
 use crate::model::{ParamType, ParamValue, PipelineSpec, PipelineTask};
 use serde_json::Value;
@@ -255,7 +256,7 @@ pub(super) fn check_spec<'a>(
     for p in env.params.iter() {
         if let (Some(decl), false) = (&p.decl, p.used.get()) {
             let d = Diagnostic::warning(
-                "W501",
+                codes::W501,
                 format!("pipeline param `{}` is declared but never used", p.name),
             )
             .label("no `$(params…)` refers to it")
@@ -269,7 +270,7 @@ pub(super) fn check_spec<'a>(
     for (i, w) in spec.workspaces.iter().enumerate() {
         if !env.ws_used[i].get() {
             let d = Diagnostic::warning(
-                "W502",
+                codes::W502,
                 format!("pipeline workspace `{}` is declared but never used", w.name),
             )
             .label("no task binds it")
@@ -478,7 +479,7 @@ impl<'a> Checker<'a, '_, '_> {
                     (Val::Str, String::new())
                 }
                 Var::FinallyResult { .. } => {
-                    let d = Diagnostic::warning("E212", format!("`{text}` can only be used in a pipeline's `results`"))
+                    let d = Diagnostic::warning(codes::E212, format!("`{text}` can only be used in a pipeline's `results`"))
                         .label("not substituted here")
                         .help("finally results are available only to pipeline results; a finally task can use `$(tasks.<t>.results.<r>)` of the non-finally tasks");
                     self.report_at(&site.path, text, d);
@@ -496,7 +497,7 @@ impl<'a> Checker<'a, '_, '_> {
                                     .map(|n| n.pt.name.as_str())
                                     .collect();
                                 let d = Diagnostic::error(
-                                    "E214",
+                                    codes::E214,
                                     format!("`{t}` is not a (non-finally) task of this pipeline"),
                                 )
                                 .label("unknown task")
@@ -522,7 +523,7 @@ impl<'a> Checker<'a, '_, '_> {
                 }
                 Var::Workspace { name, attr } => {
                     if *attr != crate::expr::WorkspaceAttr::Bound {
-                        let d = Diagnostic::warning("E204", format!("`{text}` is not available in a pipeline; a pipeline only has `$(workspaces.{name}.bound)`"))
+                        let d = Diagnostic::warning(codes::E204, format!("`{text}` is not available in a pipeline; a pipeline only has `$(workspaces.{name}.bound)`"))
                             .label("never substituted here")
                             .help(format!("bind the workspace to the task and use `$(workspaces.{name}.{})` inside the task", attr.as_str()));
                         self.report_at(&site.path, text, d);
@@ -540,7 +541,7 @@ impl<'a> Checker<'a, '_, '_> {
                             .map(|w| w.name.as_str())
                             .collect();
                         let d = Diagnostic::warning(
-                            "E206",
+                            codes::E206,
                             format!("the pipeline declares no workspace `{name}`"),
                         )
                         .label("unknown workspace")
@@ -571,7 +572,7 @@ impl<'a> Checker<'a, '_, '_> {
                         ContextScope::TaskRun | ContextScope::Task => false,
                     };
                     if !ok {
-                        let d = Diagnostic::warning("E204", match scope {
+                        let d = Diagnostic::warning(codes::E204, match scope {
                             ContextScope::PipelineTask => format!("`{text}` is only substituted in the params and `displayName` of a pipeline task"),
                             _ => format!("`{text}` is a task variable; it is not substituted in a pipeline"),
                         })
@@ -593,7 +594,7 @@ impl<'a> Checker<'a, '_, '_> {
                 | Var::StepArtifactsPath
                 | Var::CredentialsPath => {
                     let d = Diagnostic::warning(
-                        "E204",
+                        codes::E204,
                         format!("`{text}` is a task variable; it is not substituted in a pipeline"),
                     )
                     .label("never substituted here")
@@ -603,7 +604,7 @@ impl<'a> Checker<'a, '_, '_> {
                 }
                 Var::Unknown(inner) => {
                     if field.strict_prefix() {
-                        let d = Diagnostic::error("E213", format!("`{text}` is not a Tekton variable, and Tekton rejects other `$(…)` in the params, `when` and `matrix` of a pipeline task"))
+                        let d = Diagnostic::error(codes::E213, format!("`{text}` is not a Tekton variable, and Tekton rejects other `$(…)` in the params, `when` and `matrix` of a pipeline task"))
                             .label("not a Tekton variable")
                             .note(format!("Tekton: invalid variable reference \"{text}\", must start with a valid prefix: params, tasks, finally, context, workspaces, or results; if you meant a shell variable, use ${{VAR}} instead"))
                             .help(format!("if this is shell, move it into the task's script (or write `${{{inner}}}` for a variable); if it is a Tekton variable, check its prefix"));
@@ -633,7 +634,7 @@ impl<'a> Checker<'a, '_, '_> {
             Var::ResultPath(res) if def.view.result(res).is_none() => {
                 let names: Vec<&str> = def.view.results.iter().map(|x| x.name.as_str()).collect();
                 let d = Diagnostic::error(
-                    "E205",
+                    codes::E205,
                     format!(
                         "`{text}` is substituted inside {}, which declares no result `{res}`",
                         def.desc
@@ -657,7 +658,7 @@ impl<'a> Checker<'a, '_, '_> {
                         .iter()
                         .map(|w| w.name.as_str())
                         .collect();
-                    let d = Diagnostic::warning("E206", format!("`{text}` is substituted inside {}, which declares no workspace `{name}`", def.desc))
+                    let d = Diagnostic::warning(codes::E206, format!("`{text}` is substituted inside {}, which declares no workspace `{name}`", def.desc))
                         .label("unknown workspace")
                         .help(suggestion(name, names.iter().copied(), "workspaces"))
                         .secondary(self.def_span(node), "the task is defined here");
@@ -670,7 +671,7 @@ impl<'a> Checker<'a, '_, '_> {
 
     fn status_outside_finally(&mut self, site: &Site, r: &Reference, node: &Node) {
         let text = &site.text[r.start..r.end];
-        let d = Diagnostic::error("E211", format!("`{text}` is an execution status, available only to `finally` tasks; `{}` is not one", node.pt.name))
+        let d = Diagnostic::error(codes::E211, format!("`{text}` is an execution status, available only to `finally` tasks; `{}` is not one", node.pt.name))
             .label("status of a task outside `finally`")
             .note("Tekton: pipeline tasks can not refer to execution status of any other pipeline task or aggregate status of tasks")
             .help("move the task into `finally` (`p.finally(…)`), or use a result of the other task instead");
@@ -711,7 +712,7 @@ impl<'a> Checker<'a, '_, '_> {
                     cons.pt.name
                 )
             };
-            let d = Diagnostic::error("E214", format!("no pipeline task is called `{task}`"))
+            let d = Diagnostic::error(codes::E214, format!("no pipeline task is called `{task}`"))
                 .label("unknown task")
                 .note(format!("Tekton: {tekton}"))
                 .help(suggestion(task, env.names(), "pipeline tasks"));
@@ -723,7 +724,7 @@ impl<'a> Checker<'a, '_, '_> {
             Consumer::Node(ci) => {
                 let cons = &env.nodes[ci];
                 if ci == p {
-                    let d = Diagnostic::error("E303", format!("pipeline task `{task}` uses its own result"))
+                    let d = Diagnostic::error(codes::E303, format!("pipeline task `{task}` uses its own result"))
                         .label("a task cannot wait for itself")
                         .note(format!("Tekton: invalid value: cycle detected; task \"{task}\" depends on \"{task}\""))
                         .help("a task cannot read what it produces through `$(tasks…)`; inside the task use `$(results.<r>.path)`");
@@ -732,12 +733,12 @@ impl<'a> Checker<'a, '_, '_> {
                 }
                 if prod.finally {
                     let d = if cons.finally {
-                        Diagnostic::error("E305", format!("finally task `{}` uses a result of finally task `{task}`", cons.pt.name))
+                        Diagnostic::error(codes::E305, format!("finally task `{}` uses a result of finally task `{task}`", cons.pt.name))
                             .label("finally tasks run in parallel")
                             .note(format!("Tekton: invalid task result reference, final task has task result reference from a final task {task}"))
                             .help("finally tasks cannot depend on each other; compute the value in a non-finally task")
                     } else {
-                        Diagnostic::error("E304", format!("task `{}` uses a result of finally task `{task}`, which only runs after all tasks", cons.pt.name))
+                        Diagnostic::error(codes::E304, format!("task `{}` uses a result of finally task `{task}`, which only runs after all tasks", cons.pt.name))
                             .label("depends on a finally task")
                             .note(format!("Tekton: couldn't add link between {0} and {task}: task {0} depends on {task} but {task} wasn't present in Pipeline", cons.pt.name))
                             .help(format!("make `{task}` a regular task, or move `{}` into `finally`", cons.pt.name))
@@ -772,7 +773,7 @@ impl<'a> Checker<'a, '_, '_> {
                 Consumer::Results => "Tekton (when the run ends): the pipeline result cannot be computed (InvalidPipelineResultReference)".to_string(),
             };
             let d = Diagnostic::error(
-                "E215",
+                codes::E215,
                 format!(
                     "pipeline task `{task}` ({}) declares no result `{result}`",
                     def.desc
@@ -796,7 +797,7 @@ impl<'a> Checker<'a, '_, '_> {
         if prod.matrixed {
             let ty = decl.effective_type();
             if ty != ParamType::String {
-                let d = Diagnostic::error("E216", format!("`{task}` runs as a matrix, so its results must be strings, but `{result}` is an {ty}"))
+                let d = Diagnostic::error(codes::E216, format!("`{task}` runs as a matrix, so its results must be strings, but `{result}` is an {ty}"))
                     .label("non-string result of a matrixed task")
                     .note(format!("Tekton: Matrixed PipelineTasks emitting results must have an underlying type string, but result {result} has type {ty} in pipelineTask {task}"))
                     .help("declare the result as a string; the matrix collects one string per combination into an array");
@@ -804,7 +805,7 @@ impl<'a> Checker<'a, '_, '_> {
                 return unknown;
             }
             if *sel != Selector::Star {
-                let d = Diagnostic::error("E216", format!("`{task}` runs as a matrix, so its result `{result}` is an array of one value per combination and must be used whole, with `[*]`"))
+                let d = Diagnostic::error(codes::E216, format!("`{task}` runs as a matrix, so its result `{result}` is an array of one value per combination and must be used whole, with `[*]`"))
                     .label("needs `[*]`")
                     .note(format!("Tekton: A matrixed pipelineTask can only be consumed in aggregate using [*] notation, but is currently set to {text}"))
                     .help(format!("write `$(tasks.{task}.results.{result}[*])`"));
@@ -907,7 +908,7 @@ impl<'a> Checker<'a, '_, '_> {
         // An embedded task may use a param it does not declare (implicit params).
         let implicit = |name: &str| embedded && pt_layer.get(name).is_some_and(|p| p.used.get());
         let unknown_param = |c: &mut Self, path: &str, name: &str| {
-            let d = Diagnostic::warning("E217", format!("{} has no param `{name}`", def.desc))
+            let d = Diagnostic::warning(codes::E217, format!("{} has no param `{name}`", def.desc))
                 .label("not a param of the task")
                 .note("Tekton accepts and ignores params a task does not declare, so this value is not used")
                 .help(if declared.is_empty() {
@@ -929,7 +930,7 @@ impl<'a> Checker<'a, '_, '_> {
             let want = decl.effective_type();
             match self.value_type(env, &p.value) {
                 Some((got, _)) if got != want => {
-                    let d = Diagnostic::error("E219", format!("param `{}` of {} is {} {want}, but `{}` passes {} {got}", p.name, def.desc, article(want), node.pt.name, article(got)))
+                    let d = Diagnostic::error(codes::E219, format!("param `{}` of {} is {} {want}, but `{}` passes {} {got}", p.name, def.desc, article(want), node.pt.name, article(got)))
                         .label(format!("{} {got}", article(got)))
                         .note(format!("Tekton (when the task runs): param types don't match the user-specified type: [{}]", p.name))
                         .help(match want {
@@ -954,7 +955,7 @@ impl<'a> Checker<'a, '_, '_> {
                         }
                     }
                     if !missing.is_empty() {
-                        let d = Diagnostic::error("E219", format!("object param `{}` of {} needs the keys {}, which `{}` does not pass", p.name, def.desc, missing.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", "), node.pt.name))
+                        let d = Diagnostic::error(codes::E219, format!("object param `{}` of {} needs the keys {}, which `{}` does not pass", p.name, def.desc, missing.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", "), node.pt.name))
                             .label("missing keys")
                             .note(format!("Tekton (when the task runs): missing keys for these params which are required in ParamSpec's properties map[{}:[{}]]", p.name, missing.join(" ")))
                             .help("pass every declared property");
@@ -974,7 +975,7 @@ impl<'a> Checker<'a, '_, '_> {
                     continue;
                 };
                 if decl.effective_type() != ParamType::String {
-                    let d = Diagnostic::error("E220", format!("matrix param `{}` must be a string param of the task, but {} declares it as {} {}", p.name, def.desc, article(decl.effective_type()), decl.effective_type()))
+                    let d = Diagnostic::error(codes::E220, format!("matrix param `{}` must be a string param of the task, but {} declares it as {} {}", p.name, def.desc, article(decl.effective_type()), decl.effective_type()))
                         .label("not a string param")
                         .note("Tekton (when the run starts): InvalidMatrixParameterTypes: parameters of type string only are allowed in the task for matrix params")
                         .help("each matrix combination passes one item of the array, so the task's param must be a string");
@@ -982,7 +983,7 @@ impl<'a> Checker<'a, '_, '_> {
                 }
                 let got = self.value_type(env, &p.value).map(|t| t.0);
                 if matches!(got, Some(t) if t != ParamType::Array) {
-                    let d = Diagnostic::error("E220", format!("matrix param `{}` must be given an array (one item per combination)", p.name))
+                    let d = Diagnostic::error(codes::E220, format!("matrix param `{}` must be given an array (one item per combination)", p.name))
                         .label("not an array")
                         .note("Tekton (when the run starts): InvalidMatrixParameterTypes: parameters of type array only are allowed in matrix")
                         .help("pass a list, `[\"linux\", \"mac\"]`, or a whole array reference, `\"$(params.platforms[*])\"`");
@@ -1000,7 +1001,7 @@ impl<'a> Checker<'a, '_, '_> {
                     };
                     let bad_value = !matches!(p.value, ParamValue::String(_));
                     if decl.effective_type() != ParamType::String || bad_value {
-                        let d = Diagnostic::error("E220", format!("matrix include param `{}` must be a string, passed to a string param of the task", p.name))
+                        let d = Diagnostic::error(codes::E220, format!("matrix include param `{}` must be a string, passed to a string param of the task", p.name))
                             .label("not a string")
                             .note("Tekton (when the run starts): InvalidMatrixParameterTypes: parameters of type string only are allowed in matrix include")
                             .help("include adds single combinations: give one string per param");
@@ -1037,7 +1038,7 @@ impl<'a> Checker<'a, '_, '_> {
                 .map(|(_, n)| format!("`{n}`"))
                 .collect::<Vec<_>>()
                 .join(", ");
-            let mut d = Diagnostic::error("E218", format!("pipeline task `{}` does not pass {names}, which {} requires (no default)", node.pt.name, def.desc))
+            let mut d = Diagnostic::error(codes::E218, format!("pipeline task `{}` does not pass {names}, which {} requires (no default)", node.pt.name, def.desc))
                 .label("missing params")
                 .note(format!(
                     "Tekton (when the task runs): missing values for these params which have no default values: [{}]",
@@ -1071,7 +1072,7 @@ impl<'a> Checker<'a, '_, '_> {
                     .iter()
                     .map(|w| w.name.as_str())
                     .collect();
-                let d = Diagnostic::error("E223", format!("pipeline task `{}` binds pipeline workspace `{pw}`, which the pipeline does not declare", node.pt.name))
+                let d = Diagnostic::error(codes::E223, format!("pipeline task `{}` binds pipeline workspace `{pw}`, which the pipeline does not declare", node.pt.name))
                     .label("unknown pipeline workspace")
                     .note(format!("Tekton: pipeline task \"{}\" expects workspace with name \"{pw}\" but none exists in pipeline spec", node.pt.name))
                     .help(if names.is_empty() {
@@ -1093,7 +1094,7 @@ impl<'a> Checker<'a, '_, '_> {
                         .iter()
                         .map(|w| w.name.as_str())
                         .collect();
-                    let d = Diagnostic::error("E223", format!("{} has no workspace `{}`", def.desc, b.name))
+                    let d = Diagnostic::error(codes::E223, format!("{} has no workspace `{}`", def.desc, b.name))
                         .label("not a workspace of the task")
                         .note(format!("Tekton (when the task runs): workspace binding \"{}\" does not match any declared workspace", b.name))
                         .help(if names.is_empty() {
@@ -1105,7 +1106,7 @@ impl<'a> Checker<'a, '_, '_> {
                     self.report_at(&path, &b.name, d);
                 }
                 Some(tw) if tw.optional != Some(true) && env.ws_optional(pw) => {
-                    let d = Diagnostic::error("E224", format!("pipeline workspace `{pw}` is optional, but {} requires workspace `{}`", def.desc, b.name))
+                    let d = Diagnostic::error(codes::E224, format!("pipeline workspace `{pw}` is optional, but {} requires workspace `{}`", def.desc, b.name))
                         .label("optional workspace bound to a required one")
                         .note(format!("Tekton (when the run starts): pipeline workspace \"{pw}\" is marked optional but pipeline task \"{}\" requires it be provided", node.pt.name))
                         .help("make the pipeline workspace required, or declare the task's workspace with `optional: true`");
@@ -1124,7 +1125,7 @@ impl<'a> Checker<'a, '_, '_> {
             if embedded && env.use_workspace(&w.name) {
                 continue;
             }
-            let d = Diagnostic::error("E222", format!("pipeline task `{}` does not bind workspace `{}`, which {} requires", node.pt.name, w.name, def.desc))
+            let d = Diagnostic::error(codes::E222, format!("pipeline task `{}` does not bind workspace `{}`, which {} requires", node.pt.name, w.name, def.desc))
                 .label("missing workspace")
                 .note(format!("Tekton (when the task runs): declared workspace \"{}\" is required but has not been bound", w.name))
                 .help(format!("bind it: `workspaces: #{{ {}: ws }}`, or declare it in the task with `optional: true`", w.name))
@@ -1168,7 +1169,7 @@ impl<'a> Checker<'a, '_, '_> {
                 if len == 1 { "" } else { "s" },
                 r.param
             );
-            let d = Diagnostic::error("E221", msg).note(format!(
+            let d = Diagnostic::error(codes::E221, msg).note(format!(
                 "Tekton (when the run starts): non-existent param references:[{}]",
                 r.text.trim_start_matches("$(").trim_end_matches(')')
             ));

@@ -8,6 +8,7 @@ use super::task::{Host, TaskEnv, scan, unused};
 use super::walk::Walker;
 use super::{Checker, Facts, IndexRef, short};
 use crate::diag::Diagnostic;
+use crate::diag::codes;
 use crate::expr::{Var, find_refs};
 use crate::model::{
     Param, ParamSpec, ParamType, ParamValue, PipelineRunSpec, TaskRunSpec, WorkspaceBinding,
@@ -147,7 +148,7 @@ pub(super) fn check_pipeline_run<'a>(
                     Ok(Var::TaskResult { .. } | Var::FinallyResult { .. })
                 ) {
                     let text = &s[r.start..r.end];
-                    let d = Diagnostic::error("E226", format!("param `{}` of the run uses a task result, `{text}`, but a run has no task results yet", p.name))
+                    let d = Diagnostic::error(codes::E226, format!("param `{}` of the run uses a task result, `{text}`, but a run has no task results yet", p.name))
                         .label("task result in a run param")
                         .note(format!("Tekton: cannot use result expressions in [{}] as PipelineRun parameter values", short(s)))
                         .help("pass the result between pipeline tasks instead: `p.task(\"b\", t, #{ params: #{ x: a.result(\"r\") } })`");
@@ -225,7 +226,7 @@ pub(super) fn check_pipeline_run<'a>(
     for (j, trs) in spec.task_run_specs.iter().enumerate() {
         let t = trs.pipeline_task_name.as_str();
         if !tasks.contains(&t) {
-            let d = Diagnostic::error("E225", format!("`taskRunSpecs` names pipeline task `{t}`, which {} does not have", target.desc))
+            let d = Diagnostic::error(codes::E225, format!("`taskRunSpecs` names pipeline task `{t}`, which {} does not have", target.desc))
                 .label("unknown pipeline task")
                 .note(format!("Tekton (when the run starts): pipelineRun's taskrunSpecs defined wrong taskName: \"{t}\", does not exist in Pipeline"))
                 .help(suggestion(t, tasks.iter().copied(), "pipeline tasks"))
@@ -254,7 +255,7 @@ impl Checker<'_, '_, '_> {
             else {
                 if !(t.embedded && t.used.contains(&p.name)) {
                     let d = Diagnostic::warning(
-                        "W508",
+                        codes::W508,
                         format!(
                             "{} declares no param `{}`; Tekton ignores it",
                             t.desc, p.name
@@ -287,7 +288,7 @@ impl Checker<'_, '_, '_> {
                     }
                 };
                 let d = Diagnostic::error(
-                    "E219",
+                    codes::E219,
                     format!(
                         "param `{}` of {} is {} {want}, but the run passes {} {got}",
                         p.name,
@@ -334,7 +335,7 @@ impl Checker<'_, '_, '_> {
                         ),
                     };
                     let d = Diagnostic::error(
-                        "E219",
+                        codes::E219,
                         format!(
                             "object param `{}` needs the keys {}",
                             p.name,
@@ -356,7 +357,7 @@ impl Checker<'_, '_, '_> {
                 && !decl.enum_.contains(v)
             {
                 let d = Diagnostic::error(
-                    "E219",
+                    codes::E219,
                     format!(
                         "`{v}` is not an allowed value of param `{}` ({})",
                         p.name,
@@ -402,7 +403,7 @@ impl Checker<'_, '_, '_> {
                 .collect::<Vec<_>>()
                 .join(", ");
             let mut d = Diagnostic::error(
-                "E218",
+                codes::E218,
                 format!(
                     "the run does not pass {names}, which {} requires (no default)",
                     t.desc
@@ -430,7 +431,7 @@ impl Checker<'_, '_, '_> {
             let declared: Vec<&str> = t.workspaces.iter().map(|w| w.0).collect();
             for (j, b) in given.iter().enumerate() {
                 if !declared.contains(&b.name.as_str()) {
-                    let d = Diagnostic::error("E223", format!("{} has no workspace `{}`", t.desc, b.name))
+                    let d = Diagnostic::error(codes::E223, format!("{} has no workspace `{}`", t.desc, b.name))
                         .label("not a workspace of the task")
                         .note(format!("Tekton (when the run starts): workspace binding \"{}\" does not match any declared workspace", b.name))
                         .help(suggestion(&b.name, declared.iter().copied(), "workspaces"));
@@ -446,11 +447,11 @@ impl Checker<'_, '_, '_> {
             // in `config-defaults`; Tekton's own examples rely on it), so a TaskRun only gets a
             // warning.
             let d = match kind {
-                Kind::TaskRun => Diagnostic::warning("W510", format!("the run does not bind workspace `{name}`, which {} requires", t.desc))
+                Kind::TaskRun => Diagnostic::warning(codes::W510, format!("the run does not bind workspace `{name}`, which {} requires", t.desc))
                     .label("missing workspace")
                     .note(format!("Tekton (when the run starts): declared workspace \"{name}\" is required but has not been bound (unless the cluster sets `default-task-run-workspace-binding`)"))
                     .help(format!("bind it: `workspaces: #{{ {name}: empty_dir() }}` (or `volume_claim(\"1Gi\")`, `pvc(\"name\")`, …)")),
-                Kind::PipelineRun => Diagnostic::error("E222", format!("the run does not bind workspace `{name}`, which {} requires", t.desc))
+                Kind::PipelineRun => Diagnostic::error(codes::E222, format!("the run does not bind workspace `{name}`, which {} requires", t.desc))
                     .label("missing workspace")
                     .note(format!("Tekton (when the run starts): pipeline requires workspace with name \"{name}\" be provided by pipelinerun"))
                     .help(format!("bind it: `workspaces: #{{ {name}: volume_claim(\"1Gi\") }}` (or `empty_dir()`, `pvc(\"name\")`, …)")),
@@ -483,7 +484,7 @@ impl Checker<'_, '_, '_> {
             }
             let items = |n: usize| format!("{n} item{}", if n == 1 { "" } else { "s" });
             let d = Diagnostic::error(
-                "E221",
+                codes::E221,
                 format!(
                     "`{}` is out of range: param `{}` has {}",
                     r.text,

@@ -4,6 +4,7 @@
 
 use super::Checker;
 use crate::diag::Diagnostic;
+use crate::diag::codes;
 use crate::diag::suggest::did_you_mean;
 use crate::model::{ParamValue, TaskSpec};
 
@@ -25,7 +26,7 @@ pub(super) fn check(c: &mut Checker, prefix: &str, spec: &TaskSpec) {
             match action.params.iter().find(|p| p.name == passed.name) {
                 None => {
                     let mut d = Diagnostic::error(
-                        "E217",
+                        codes::E217,
                         format!("StepAction `{name}` has no param `{}`", passed.name),
                     )
                     .label("not declared by the StepAction");
@@ -45,7 +46,7 @@ pub(super) fn check(c: &mut Checker, prefix: &str, spec: &TaskSpec) {
                     let is_ref = matches!(&passed.value, ParamValue::String(s) if crate::expr::is_isolated(s));
                     if want != got && !is_ref {
                         let d = Diagnostic::error(
-                            "E219",
+                            codes::E219,
                             format!(
                                 "param `{}` of StepAction `{name}` is {} {}, but the step passes {} {}",
                                 passed.name,
@@ -75,7 +76,7 @@ pub(super) fn check(c: &mut Checker, prefix: &str, spec: &TaskSpec) {
                 .collect::<Vec<_>>()
                 .join(", ");
             let d = Diagnostic::error(
-                "E218",
+                codes::E218,
                 format!("the step does not pass {names}, which StepAction `{name}` requires (no default)"),
             )
             .note("Tekton (when the TaskRun starts): missing values for these params which have no default values")
@@ -123,13 +124,14 @@ pub(super) fn check_overrides(
             if known.contains(n) {
                 continue;
             }
-            let mut d = Diagnostic::error("E227", format!("the task has no {what} named `{n}`"))
-                .label(format!("no such {what}"))
-                .note(format!(
-                    "Tekton (when the TaskRun starts): invalid {}Override: No {} named {n}",
-                    if what == "step" { "Step" } else { "Sidecar" },
-                    if what == "step" { "Step" } else { "Sidecar" }
-                ));
+            let mut d =
+                Diagnostic::error(codes::E227, format!("the task has no {what} named `{n}`"))
+                    .label(format!("no such {what}"))
+                    .note(format!(
+                        "Tekton (when the TaskRun starts): invalid {}Override: No {} named {n}",
+                        if what == "step" { "Step" } else { "Sidecar" },
+                        if what == "step" { "Step" } else { "Sidecar" }
+                    ));
             d = match did_you_mean(n, known.iter().copied()) {
                 Some(s) => d.help(format!("did you mean `{s}`?")),
                 None => d.help(format!("its {what}s are: {}", known.join(", "))),

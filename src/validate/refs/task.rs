@@ -6,6 +6,7 @@ use super::pipeline::{Consumer, PipelineEnv, Use};
 use super::walk::{CField, Cont, Loc, Site, Walker};
 use super::{Checker, IndexRef, line_at};
 use crate::diag::Diagnostic;
+use crate::diag::codes;
 use crate::expr::{ContextScope, Reference, Selector, Var, WorkspaceAttr, find_refs};
 use crate::model::{StepActionSpec, StepResult, TaskSpec};
 use serde_json::Value;
@@ -157,7 +158,7 @@ pub(super) fn unused(c: &mut Checker, env: &TaskEnv) {
             && let Some(decl) = &p.decl
         {
             let d = Diagnostic::warning(
-                "W501",
+                codes::W501,
                 format!("param `{}` is declared but never used", p.name),
             )
             .label("no `$(params…)` refers to it")
@@ -210,7 +211,7 @@ pub(super) fn unused(c: &mut Checker, env: &TaskEnv) {
             continue;
         }
         let d = Diagnostic::warning(
-            "W502",
+            codes::W502,
             format!("workspace `{}` is declared but never used", w.name),
         )
         .label("nothing refers to it")
@@ -264,7 +265,7 @@ impl<'a> Checker<'a, '_, '_> {
     fn old_syntax(&mut self, site: &Site, r: &Reference, name: &str) {
         let text = &site.text[r.start..r.end];
         let d = Diagnostic::warning(
-            "W509",
+            codes::W509,
             format!("`{text}` is the old (v1alpha1) form of a param; Tekton v1 leaves it alone"),
         )
         .label("not substituted")
@@ -298,7 +299,7 @@ impl<'a> Checker<'a, '_, '_> {
                         _ => env.view.results.iter().map(|x| x.name.as_str()).collect(),
                     };
                     let d = Diagnostic::error(
-                        "E205",
+                        codes::E205,
                         format!("the {} declares no result `{name}`", env.what()),
                     )
                     .label("unknown result")
@@ -325,7 +326,7 @@ impl<'a> Checker<'a, '_, '_> {
                         .map(|rs| rs.iter().map(|x| x.name.as_str()).collect()),
                     _ => {
                         let d = Diagnostic::warning(
-                            "E204",
+                            codes::E204,
                             format!("`{text}` is only available in a step"),
                         )
                         .label("not substituted here")
@@ -337,18 +338,20 @@ impl<'a> Checker<'a, '_, '_> {
                 if let Some(names) = results
                     && !names.contains(&name.as_str())
                 {
-                    let d =
-                        Diagnostic::error("E205", format!("this step declares no result `{name}`"))
-                            .label("unknown step result")
-                            .note(format!(
-                                "Tekton: non-existent variable in \"{}\"",
-                                line_at(site.text, r.start)
-                            ))
-                            .help(if names.is_empty() {
-                                format!("declare it on the step: `results: [\"{name}\"]`")
-                            } else {
-                                suggestion(name, names.iter().copied(), "step results")
-                            });
+                    let d = Diagnostic::error(
+                        codes::E205,
+                        format!("this step declares no result `{name}`"),
+                    )
+                    .label("unknown step result")
+                    .note(format!(
+                        "Tekton: non-existent variable in \"{}\"",
+                        line_at(site.text, r.start)
+                    ))
+                    .help(if names.is_empty() {
+                        format!("declare it on the step: `results: [\"{name}\"]`")
+                    } else {
+                        suggestion(name, names.iter().copied(), "step results")
+                    });
                     self.report_at(&site.path, text, d);
                 }
                 unknown
@@ -366,7 +369,7 @@ impl<'a> Checker<'a, '_, '_> {
                 );
                 if !allowed {
                     let d = Diagnostic::error(
-                        "E210",
+                        codes::E210,
                         format!("`{text}` is a step result, which can only be used in `env`, `command` or `args` of a later step"),
                     )
                     .label("not substituted here")
@@ -382,13 +385,14 @@ impl<'a> Checker<'a, '_, '_> {
                     let names: Vec<&str> = env.steps.keys().copied().collect();
                     let mut names = names;
                     names.sort_unstable();
-                    let d = Diagnostic::error("E207", format!("the task has no step `{step}`"))
-                        .label("unknown step")
-                        .note(format!(
-                            "Tekton: non-existent variable in \"{}\"",
-                            line_at(site.text, r.start)
-                        ))
-                        .help(suggestion(step, names.iter().copied(), "steps"));
+                    let d =
+                        Diagnostic::error(codes::E207, format!("the task has no step `{step}`"))
+                            .label("unknown step")
+                            .note(format!(
+                                "Tekton: non-existent variable in \"{}\"",
+                                line_at(site.text, r.start)
+                            ))
+                            .help(suggestion(step, names.iter().copied(), "steps"));
                     self.report_at(&site.path, text, d);
                     return unknown;
                 };
@@ -396,7 +400,7 @@ impl<'a> Checker<'a, '_, '_> {
                     && idx >= cur
                 {
                     let d = Diagnostic::error(
-                        "E207",
+                        codes::E207,
                         if idx == cur {
                             format!("step `{step}` uses its own result `{result}`")
                         } else {
@@ -414,7 +418,7 @@ impl<'a> Checker<'a, '_, '_> {
                 let Some(decl) = results.iter().find(|x| &x.name == result) else {
                     let names: Vec<&str> = results.iter().map(|x| x.name.as_str()).collect();
                     let d = Diagnostic::error(
-                        "E207",
+                        codes::E207,
                         format!("step `{step}` declares no result `{result}`"),
                     )
                     .label("unknown step result")
@@ -465,7 +469,7 @@ impl<'a> Checker<'a, '_, '_> {
                     } else {
                         format!("no step is called `{s}` here")
                     };
-                    let d = Diagnostic::error("E207", msg)
+                    let d = Diagnostic::error(codes::E207, msg)
                         .label("unknown step")
                         .help(if s.starts_with("step-") {
                             suggestion(s, names.iter().map(String::as_str), "steps")
@@ -479,9 +483,10 @@ impl<'a> Checker<'a, '_, '_> {
             Var::StepArtifact { step, .. } => {
                 if !matches!(env.host, Host::Action(_)) && !env.steps.contains_key(step.as_str()) {
                     let names: Vec<&str> = env.steps.keys().copied().collect();
-                    let d = Diagnostic::error("E207", format!("the task has no step `{step}`"))
-                        .label("unknown step")
-                        .help(suggestion(step, names.iter().copied(), "steps"));
+                    let d =
+                        Diagnostic::error(codes::E207, format!("the task has no step `{step}`"))
+                            .label("unknown step")
+                            .help(suggestion(step, names.iter().copied(), "steps"));
                     self.report_at(&site.path, text, d);
                 }
                 (Val::Str, String::new())
@@ -524,7 +529,7 @@ impl<'a> Checker<'a, '_, '_> {
                             "pass the value in as a param from the pipeline task".to_string(),
                         ),
                     };
-                    let d = Diagnostic::warning("E204", msg)
+                    let d = Diagnostic::warning(codes::E204, msg)
                         .label("never substituted here")
                         .note("Tekton leaves unknown variables as they are, so the text would reach the container unchanged")
                         .help(help);
@@ -558,7 +563,7 @@ impl<'a> Checker<'a, '_, '_> {
                 }
             },
             Var::MatrixLength(_) | Var::MatrixResultLength { .. } => {
-                let d = Diagnostic::warning("E204", format!("`{text}` is only substituted in the params of a pipeline task, not inside a task"))
+                let d = Diagnostic::warning(codes::E204, format!("`{text}` is only substituted in the params of a pipeline task, not inside a task"))
                     .label("never substituted here")
                     .help("pass it in as a param of the pipeline task");
                 self.report_at(&site.path, text, d);
@@ -567,12 +572,12 @@ impl<'a> Checker<'a, '_, '_> {
             Var::TaskStatus(_) | Var::TaskReason(_) | Var::TasksStatus => {
                 let d = match env.host {
                     Host::Pipeline { .. } => Diagnostic::error(
-                        "E211",
+                        codes::E211,
                         format!("`{text}` is only substituted in the `params` and `when` of a finally task, not inside its task"),
                     )
                     .label("never substituted here")
                     .help("pass it in as a param of the finally task: `params: #{ status: \"…\" }`, then use `$(params.status)`"),
-                    _ => Diagnostic::warning("E204", format!("`{text}` is a pipeline variable; a {} cannot see it", env.what()))
+                    _ => Diagnostic::warning(codes::E204, format!("`{text}` is a pipeline variable; a {} cannot see it", env.what()))
                         .label("never substituted here")
                         .help("pass the value in as a param from a finally pipeline task"),
                 };
@@ -581,7 +586,7 @@ impl<'a> Checker<'a, '_, '_> {
             }
             Var::FinallyResult { .. } => {
                 let d = Diagnostic::warning(
-                    "E212",
+                    codes::E212,
                     format!("`{text}` can only be used in a pipeline's `results`"),
                 )
                 .label("not substituted here")
@@ -609,7 +614,7 @@ impl<'a> Checker<'a, '_, '_> {
         names.extend(env.ws_extra.iter().copied());
         names.sort_unstable();
         let d = Diagnostic::warning(
-            "E206",
+            codes::E206,
             format!("the {} declares no workspace `{name}`", env.what()),
         )
         .label("unknown workspace")
@@ -629,7 +634,7 @@ impl<'a> Checker<'a, '_, '_> {
 
     fn pipeline_only(&mut self, site: &Site, r: &Reference, env: &TaskEnv) {
         let text = &site.text[r.start..r.end];
-        let d = Diagnostic::warning("E204", format!("`{text}` refers to another pipeline task, which a {} cannot see", match env.host {
+        let d = Diagnostic::warning(codes::E204, format!("`{text}` refers to another pipeline task, which a {} cannot see", match env.host {
             Host::TaskRun => "TaskRun",
             Host::Action(_) => "step action",
             _ => "Task",
@@ -664,7 +669,7 @@ impl<'a> Checker<'a, '_, '_> {
         };
         let Some((p, layer, sel)) = found else {
             let names = scope.names();
-            let d = Diagnostic::error("E202", format!("param `{name}` is not declared"))
+            let d = Diagnostic::error(codes::E202, format!("param `{name}` is not declared"))
                 .label("unknown param")
                 .note(format!(
                     "Tekton: non-existent variable in \"{}\"",

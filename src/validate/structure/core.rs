@@ -16,6 +16,7 @@
 
 use super::{Checker, at, names};
 use crate::diag::Diagnostic;
+use crate::diag::codes;
 use crate::emit::path_key;
 use k8s_openapi::api::core::v1::{EnvVar, ResourceRequirements};
 use std::collections::BTreeMap;
@@ -32,7 +33,7 @@ impl Checker<'_, '_> {
             for (key, value) in map.into_iter().flatten() {
                 if let Some(why) = names::qualified_name_errors(key).into_iter().next() {
                     let d = Diagnostic::error(
-                        "E143",
+                        codes::E143,
                         format!("the {what} key {key:?} is not a valid Kubernetes key: {why}"),
                     )
                     .label(format!("invalid {what} key"))
@@ -43,7 +44,7 @@ impl Checker<'_, '_> {
                 }
                 if what == "label" && !is_label_value(value) {
                     let d = Diagnostic::error(
-                        "E143",
+                        codes::E143,
                         format!(
                             "the value {value:?} of label {key:?} is not a valid label value: at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit"
                         ),
@@ -74,7 +75,7 @@ impl Checker<'_, '_> {
                 continue;
             };
             let d = Diagnostic::error(
-                "E143",
+                codes::E143,
                 format!("invalid environment variable name {:?}: {why}", e.name),
             )
             .label("invalid name")
@@ -96,7 +97,7 @@ impl Checker<'_, '_> {
                     continue;
                 };
                 let d = Diagnostic::error(
-                    "E143",
+                    codes::E143,
                     format!("the {name} {one} {:?} {why}", q.0),
                 )
                 .label("invalid quantity")

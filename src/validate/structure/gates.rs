@@ -3,6 +3,7 @@
 
 use super::Checker;
 use crate::diag::Diagnostic;
+use crate::diag::codes;
 use crate::validate::Stability;
 
 impl Checker<'_, '_> {
@@ -17,7 +18,7 @@ impl Checker<'_, '_> {
             return;
         }
         let d = Diagnostic::error(
-            "E401",
+            codes::E401,
             format!(
                 "{feature} requires \"enable-api-fields\" feature gate to be \"alpha\" or \"beta\" but it is \"stable\""
             ),
@@ -36,7 +37,7 @@ impl Checker<'_, '_> {
             return;
         }
         let d = Diagnostic::error(
-            "E402",
+            codes::E402,
             format!(
                 "{feature} requires \"enable-api-fields\" feature gate to be \"alpha\" but it is \"{}\"",
                 cur.as_str()
@@ -55,7 +56,7 @@ impl Checker<'_, '_> {
             return;
         }
         let d = Diagnostic::error(
-            "E403",
+            codes::E403,
             format!(
                 "param {param:?} declares an `enum`, which needs the per-feature flag enable-param-enum (Tekton: feature flag `enable-param-enum` should be set to true to use Enum)"
             ),
@@ -74,7 +75,7 @@ impl Checker<'_, '_> {
             return;
         }
         let d = Diagnostic::error(
-            "E404",
+            codes::E404,
             format!(
                 "feature flag enable-cel-in-whenexpression should be set to true to use CEL: {expr} in WhenExpression"
             ),
@@ -93,7 +94,7 @@ impl Checker<'_, '_> {
             return;
         }
         let d = Diagnostic::error(
-            "E405",
+            codes::E405,
             format!(
                 "`{found}` uses artifacts, which need the per-feature flag enable-artifacts (Tekton: feature flag enable-artifacts should be set to true to use artifacts feature.)"
             ),
@@ -112,7 +113,7 @@ impl Checker<'_, '_> {
             return;
         }
         let d = Diagnostic::error(
-            "E406",
+            codes::E406,
             format!(
                 "reference name {name:?} uses the concise resolver syntax (Tekton: feature flag enable-concise-resolver-syntax should be set to true to use concise resolver syntax)"
             ),

@@ -3,6 +3,7 @@
 
 use super::{Checker, at, go_list, names, tekton};
 use crate::diag::Diagnostic;
+use crate::diag::codes;
 use crate::model::{Param, ParamSpec, ParamType};
 use std::collections::{BTreeMap, HashMap};
 
@@ -14,7 +15,7 @@ impl Checker<'_, '_> {
             let path = at(base, &format!("params[{i}]"));
             if let Some(&first) = seen.get(p.name.as_str()) {
                 let d = Diagnostic::error(
-                    "E104",
+                    codes::E104,
                     tekton(
                         format!("param {:?} is declared more than once", p.name),
                         "parameter appears more than once",
@@ -57,7 +58,7 @@ impl Checker<'_, '_> {
                     format!("object param name {:?} is not valid", p.name)
                 };
                 let d = Diagnostic::error(
-                    "E105",
+                    codes::E105,
                     tekton(
                         format!("{what}: object param names and keys must start with a letter or '_' and contain only letters, digits, '_' and '-' (no dots)"),
                         format!("Object param name and key name format is invalid: map[{}:{}]", p.name, go_list(&bad_keys)),
@@ -72,7 +73,7 @@ impl Checker<'_, '_> {
             }
         } else if !names::is_param_name(&p.name) {
             let d = Diagnostic::error(
-                "E105",
+                codes::E105,
                 tekton(
                     format!("param name {:?} is not valid: it must start with a letter or '_' and contain only letters, digits, '_', '-' and '.'", p.name),
                     format!("The format of following array and string variable names is invalid: [{}]", p.name),
@@ -86,7 +87,7 @@ impl Checker<'_, '_> {
             && def.param_type() != ty
         {
             let d = Diagnostic::error(
-                "E102",
+                codes::E102,
                 tekton(
                     format!(
                         "param {:?} is of type {ty}, but its default is {} {}",
@@ -116,7 +117,7 @@ impl Checker<'_, '_> {
             self.need_param_enum(&epath, &p.name);
             if ty != ParamType::String {
                 let d = Diagnostic::error(
-                    "E106",
+                    codes::E106,
                     tekton(
                         format!(
                             "param {:?} is of type {ty}, but only string params can have an `enum`",
@@ -131,7 +132,7 @@ impl Checker<'_, '_> {
             for v in &p.enum_ {
                 if seen.contains(&v) {
                     let d = Diagnostic::error(
-                        "E106",
+                        codes::E106,
                         tekton(
                             format!("the enum of param {:?} lists {v:?} twice", p.name),
                             format!("parameter enum value {v} appears more than once"),
@@ -147,7 +148,7 @@ impl Checker<'_, '_> {
                 && !p.enum_.iter().any(|e| e == def)
             {
                 let d = Diagnostic::error(
-                    "E106",
+                    codes::E106,
                     tekton(
                         format!(
                             "the default {def:?} of param {:?} is not one of its enum values",
@@ -175,7 +176,7 @@ impl Checker<'_, '_> {
         match props {
             None if ty == ParamType::Object && required => {
                 let d = Diagnostic::error(
-                    "E103",
+                    codes::E103,
                     tekton(
                         format!("object {what} {name:?} does not declare its keys"),
                         format!("missing field(s): {name}.properties"),
@@ -204,7 +205,7 @@ impl Checker<'_, '_> {
                         )
                     };
                     let d = Diagnostic::error(
-                        "E103",
+                        codes::E103,
                         tekton(
                             format!(
                                 "the {} {} of object {what} {name:?} must be of type string",
@@ -258,7 +259,7 @@ impl Checker<'_, '_> {
                     String::new()
                 };
                 let d = Diagnostic::error(
-                    "E133",
+                    codes::E133,
                     tekton(
                         format!("param {:?} is given more than once{also}", p.name),
                         theirs,

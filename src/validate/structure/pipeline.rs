@@ -3,6 +3,7 @@
 
 use super::{Checker, at, names, tekton};
 use crate::diag::Diagnostic;
+use crate::diag::codes;
 use crate::model::{Matrix, Param, ParamValue, PipelineResult, PipelineSpec, PipelineTask};
 use std::collections::HashMap;
 
@@ -13,7 +14,7 @@ impl Checker<'_, '_> {
     pub(super) fn pipeline_spec(&mut self, base: &str, spec: &PipelineSpec) {
         if *spec == PipelineSpec::default() {
             let d = Diagnostic::error(
-                "E129",
+                codes::E129,
                 tekton("this pipeline is empty", "expected at least one, got none"),
             )
             .label("empty pipeline")
@@ -29,7 +30,7 @@ impl Checker<'_, '_> {
                 let path = at(base, &format!("{list}[{i}]"));
                 if !names::is_dns1123_label(&pt.name) {
                     let mut d = Diagnostic::error(
-                        "E125",
+                        codes::E125,
                         tekton(
                             format!("pipeline task name {:?} is not a valid DNS-1123 label (lower-case letters, digits and '-', at most 63 characters, starting and ending with a letter or digit)", pt.name),
                             format!("invalid value {:?}: Pipeline Task name must be a valid DNS Label.", pt.name),
@@ -43,7 +44,7 @@ impl Checker<'_, '_> {
                 }
                 if let Some(first) = seen.get(pt.name.as_str()) {
                     let d = Diagnostic::error(
-                        "E126",
+                        codes::E126,
                         tekton(
                             format!("two pipeline tasks are named {:?}", pt.name),
                             "expected exactly one, got both",
@@ -62,7 +63,7 @@ impl Checker<'_, '_> {
         }
         if !spec.finally.is_empty() && spec.tasks.is_empty() {
             let d = Diagnostic::error(
-                "E129",
+                codes::E129,
                 tekton(
                     "this pipeline has `finally` tasks but no other tasks",
                     format!(
@@ -83,7 +84,7 @@ impl Checker<'_, '_> {
             let path = at(base, &format!("workspaces[{i}]"));
             if w.name.is_empty() {
                 let d = Diagnostic::error(
-                    "E120",
+                    codes::E120,
                     tekton(
                         format!("pipeline workspace {i} has no name"),
                         format!("workspace {i} has empty name"),
@@ -93,7 +94,7 @@ impl Checker<'_, '_> {
             }
             if let Some(&first) = seen.get(w.name.as_str()) {
                 let d = Diagnostic::error(
-                    "E120",
+                    codes::E120,
                     tekton(
                         format!("pipeline workspace {:?} is declared more than once", w.name),
                         format!("workspace with name {:?} appears more than once", w.name),
@@ -138,7 +139,7 @@ impl Checker<'_, '_> {
         }
         if set.len() > 1 {
             let d = Diagnostic::error(
-                "E127",
+                codes::E127,
                 tekton(
                     format!(
                         "pipeline task {:?} sets {}; it must run exactly one task or pipeline",
@@ -156,7 +157,7 @@ impl Checker<'_, '_> {
                 "taskRef, taskSpec"
             };
             let d = Diagnostic::error(
-                "E127",
+                codes::E127,
                 tekton(
                     format!(
                         "pipeline task {:?} has no task: set `taskRef` or `taskSpec`",
@@ -174,7 +175,7 @@ impl Checker<'_, '_> {
             for (field, v) in [("apiVersion", &ts.api_version), ("kind", &ts.kind)] {
                 if v.as_deref().is_some_and(|x| !x.is_empty()) {
                     let d = Diagnostic::error(
-                        "E128",
+                        codes::E128,
                         tekton(
                             format!(
                                 "the embedded task of {:?} has steps, so it cannot set `{field}` (only custom tasks do)",
@@ -199,7 +200,7 @@ impl Checker<'_, '_> {
             self.need_beta(&epath, "OnError", "`onError` on a pipeline task");
             if on_error != "continue" && on_error != "stopAndFail" {
                 let d = Diagnostic::error(
-                    "E113",
+                    codes::E113,
                     tekton(
                         format!("pipeline task {:?} has onError {on_error:?}; it must be \"continue\" or \"stopAndFail\"", pt.name),
                         format!("invalid value: {on_error}: PipelineTask OnError must be either \"continue\" or \"stopAndFail\""),
@@ -210,7 +211,7 @@ impl Checker<'_, '_> {
             }
             if on_error == "continue" && pt.retries.unwrap_or(0) > 0 {
                 let d = Diagnostic::error(
-                    "E113",
+                    codes::E113,
                     tekton(
                         format!("pipeline task {:?} both retries and continues on error", pt.name),
                         "PipelineTask OnError cannot be set to \"continue\" when Retries is greater than 0",
@@ -281,7 +282,7 @@ impl Checker<'_, '_> {
         for (i, w) in pt.workspaces.iter().enumerate() {
             if seen.contains_key(w.name.as_str()) {
                 let d = Diagnostic::error(
-                    "E122",
+                    codes::E122,
                     tekton(
                         format!(
                             "pipeline task {:?} binds its workspace {:?} twice",
@@ -300,7 +301,7 @@ impl Checker<'_, '_> {
             && let Err(e) = crate::model::parse_duration(t)
         {
             let d = Diagnostic::error(
-                "E114",
+                codes::E114,
                 format!("pipeline task timeout {t:?} is not a duration: {e}"),
             )
             .help("write a Go duration such as \"90s\", \"10m\" or \"1h30m\"");
@@ -355,7 +356,7 @@ impl Checker<'_, '_> {
         let help = "a custom task needs `apiVersion` (\"group/version\") and `kind`: `custom_task(\"example.dev/v1\", \"Example\")`";
         if kind.is_none_or(str::is_empty) {
             let d = Diagnostic::error(
-                "E128",
+                codes::E128,
                 tekton(
                     format!("custom task {task:?} has no `kind`"),
                     format!("invalid value: custom task {what} must specify kind"),
@@ -367,7 +368,7 @@ impl Checker<'_, '_> {
         match api.filter(|a| !a.is_empty()) {
             None => {
                 let d = Diagnostic::error(
-                    "E128",
+                    codes::E128,
                     tekton(
                         format!("custom task {task:?} has no `apiVersion`"),
                         format!("invalid value: custom task {what} must specify apiVersion"),
@@ -380,7 +381,7 @@ impl Checker<'_, '_> {
                 let parts: Vec<&str> = a.split('/').collect();
                 if parts.len() != 2 || parts.iter().any(|p| p.is_empty()) {
                     let d = Diagnostic::error(
-                        "E128",
+                        codes::E128,
                         tekton(
                             format!("custom task {task:?} has apiVersion {a:?}; it must be \"group/version\""),
                             format!("invalid value: invalid apiVersion format {a:?}, must be in the format \"group/version\""),
@@ -403,7 +404,8 @@ impl Checker<'_, '_> {
     ) {
         let name = name.unwrap_or("");
         let resolver = resolver.unwrap_or("");
-        let bad = |plain: String, theirs: &str| Diagnostic::error("E130", tekton(plain, theirs));
+        let bad =
+            |plain: String, theirs: &str| Diagnostic::error(codes::E130, tekton(plain, theirs));
         if !resolver.is_empty() || !params.is_empty() {
             if !params.is_empty() {
                 if resolver.is_empty() {
@@ -476,7 +478,7 @@ impl Checker<'_, '_> {
             let n = count_combinations(m);
             if n > MAX_MATRIX_COMBINATIONS {
                 let d = Diagnostic::error(
-                    "E132",
+                    codes::E132,
                     tekton(
                         format!("the matrix of {:?} makes {n} combinations; Tekton allows at most {MAX_MATRIX_COMBINATIONS}", pt.name),
                         format!("expected 0 <= {n} <= {MAX_MATRIX_COMBINATIONS}"),
@@ -505,7 +507,7 @@ impl Checker<'_, '_> {
         for (i, p) in pt.params.iter().enumerate() {
             if matrix_names.contains(&p.name.as_str()) {
                 let d = Diagnostic::error(
-                    "E134",
+                    codes::E134,
                     tekton(
                         format!("param {:?} of {:?} is given both in `params` and in the matrix", p.name, pt.name),
                         format!("expected exactly one, got both: matrix[{}], params[{}]", p.name, p.name),
@@ -524,7 +526,7 @@ impl Checker<'_, '_> {
             let rpath = at(base, &format!("results[{i}]"));
             if let Some(&first) = seen.get(r.name.as_str()) {
                 let d = Diagnostic::error(
-                    "E118",
+                    codes::E118,
                     format!("the pipeline declares the result {:?} twice", r.name),
                 )
                 .label("declared again here")
@@ -547,7 +549,7 @@ impl Checker<'_, '_> {
         let help = "use task results: `p.result(\"digest\", build.result(\"digest\"))` gives \"$(tasks.build.results.digest)\"";
         if exprs.is_empty() {
             let d = Diagnostic::error(
-                "E124",
+                codes::E124,
                 tekton(
                     format!("pipeline result {:?} must be made of task result references such as \"$(tasks.build.results.digest)\", but its value has none", r.name),
                     "expected pipeline results to be task result expressions but no expressions were found",
@@ -559,7 +561,7 @@ impl Checker<'_, '_> {
         }
         if !exprs.iter().any(|e| looks_like_result_ref(e)) {
             let d = Diagnostic::error(
-                "E124",
+                codes::E124,
                 tekton(
                     format!("pipeline result {:?} must refer to task results ($(tasks.<task>.results.<result>) or $(finally.<task>.results.<result>)), but {} does not", r.name, exprs.iter().map(|e| format!("$({e})")).collect::<Vec<_>>().join(", ")),
                     "expected pipeline results to be task result expressions but an invalid expressions was found",
@@ -581,7 +583,7 @@ impl Checker<'_, '_> {
             .collect();
         if !unparsable.is_empty() {
             let d = Diagnostic::error(
-                "E124",
+                codes::E124,
                 tekton(
                     format!(
                         "{} is not a task result reference: it must be $(tasks.<task>.results.<result>), with at most one `.<key>` or `[i]` after it",
@@ -611,7 +613,7 @@ impl Checker<'_, '_> {
                 format!("${seg}")
             };
             let d = Diagnostic::error(
-                    "E124",
+                    codes::E124,
                     tekton(
                         format!("pipeline result {:?} has text Tekton cannot read as a task result reference ({shown:?}); Tekton only accepts a value that starts with a reference and has no other `$`", r.name),
                         "invalid value: referencing a nonexistent task",

@@ -3,6 +3,7 @@
 
 use super::{Checker, at, tekton};
 use crate::diag::Diagnostic;
+use crate::diag::codes;
 use crate::model::{
     PipelineRunSpec, PipelineTaskRunSpec, TaskRunSidecarSpec, TaskRunSpec, TaskRunStepSpec,
     WorkspaceBinding, format_duration,
@@ -18,7 +19,7 @@ impl Checker<'_, '_> {
         match (&spec.task_ref, &spec.task_spec) {
             (None, None) => {
                 let d = Diagnostic::error(
-                    "E135",
+                    codes::E135,
                     tekton(
                         "this TaskRun has no task: set `taskRef` or `taskSpec`",
                         "expected exactly one, got neither: taskRef, taskSpec",
@@ -28,7 +29,7 @@ impl Checker<'_, '_> {
             }
             (Some(_), Some(_)) => {
                 let d = Diagnostic::error(
-                    "E135",
+                    codes::E135,
                     tekton(
                         "this TaskRun sets both `taskRef` and `taskSpec`",
                         "expected exactly one, got both: taskRef, taskSpec",
@@ -57,7 +58,7 @@ impl Checker<'_, '_> {
                 match bp.on_failure.as_deref().unwrap_or("") {
                     "" => {
                         let d = Diagnostic::error(
-                            "E140",
+                            codes::E140,
                             tekton(
                                 "the onFailure breakpoint is empty; it can only be \"enabled\"",
                                 "onFailure breakpoint is empty, it is only allowed to be set as enabled",
@@ -68,7 +69,7 @@ impl Checker<'_, '_> {
                     "enabled" => {}
                     other => {
                         let d = Diagnostic::error(
-                            "E140",
+                            codes::E140,
                             tekton(
                                 format!(
                                     "the onFailure breakpoint is {other:?}; it can only be \"enabled\""
@@ -85,7 +86,7 @@ impl Checker<'_, '_> {
                 for (i, s) in bp.before_steps.iter().enumerate() {
                     if seen.contains(&s) {
                         let d = Diagnostic::error(
-                            "E140",
+                            codes::E140,
                             tekton(
                                 format!("the breakpoint before step {s:?} is listed twice"),
                                 format!(
@@ -109,7 +110,7 @@ impl Checker<'_, '_> {
         if let Some(status) = spec.status.as_deref().filter(|s| !s.is_empty()) {
             if status != "TaskRunCancelled" && status != "TaskRunPending" {
                 let mut d = Diagnostic::error(
-                    "E136",
+                    codes::E136,
                     tekton(
                         format!("TaskRun status {status:?} is not one a run may be created with"),
                         format!("{status} should be TaskRunCancelled or TaskRunPending"),
@@ -125,7 +126,7 @@ impl Checker<'_, '_> {
             }
         } else if let Some(msg) = spec.status_message.as_deref().filter(|s| !s.is_empty()) {
             let d = Diagnostic::error(
-                "E136",
+                codes::E136,
                 tekton(
                     "this TaskRun has a `statusMessage` but no `status`",
                     format!("statusMessage should not be set if status is not set, but it is currently set to {msg}"),
@@ -136,7 +137,7 @@ impl Checker<'_, '_> {
         }
         if let Some(n) = spec.retries.filter(|n| *n < 0) {
             let d = Diagnostic::error(
-                "E137",
+                codes::E137,
                 tekton(
                     format!("retries is {n}; it cannot be negative"),
                     format!("{n} should be >= 0"),
@@ -153,7 +154,7 @@ impl Checker<'_, '_> {
         match (&spec.pipeline_ref, &spec.pipeline_spec) {
             (None, None) => {
                 let d = Diagnostic::error(
-                    "E135",
+                    codes::E135,
                     tekton(
                         "this PipelineRun has no pipeline: set `pipelineRef` or `pipelineSpec`",
                         "expected exactly one, got neither: pipelineRef, pipelineSpec",
@@ -163,7 +164,7 @@ impl Checker<'_, '_> {
             }
             (Some(_), Some(_)) => {
                 let d = Diagnostic::error(
-                    "E135",
+                    codes::E135,
                     tekton(
                         "this PipelineRun sets both `pipelineRef` and `pipelineSpec`",
                         "expected exactly one, got both: pipelineRef, pipelineSpec",
@@ -203,7 +204,7 @@ impl Checker<'_, '_> {
             ];
             if !OK.contains(&status) {
                 let mut d = Diagnostic::error(
-                    "E136",
+                    codes::E136,
                     tekton(
                         format!(
                             "PipelineRun status {status:?} is not one a run may be created with"
@@ -267,7 +268,7 @@ impl Checker<'_, '_> {
                     )
                 };
                 let mut d = Diagnostic::error(
-                    "E114",
+                    codes::E114,
                     tekton(plain, format!("{shown} should be <= pipeline duration")),
                 )
                 .help(format!(
@@ -285,7 +286,7 @@ impl Checker<'_, '_> {
         {
             let (ta, tb) = (format_duration(a), format_duration(b));
             let mut d = Diagnostic::error(
-                    "E114",
+                    codes::E114,
                     tekton(
                         format!("timeouts.tasks + timeouts.finally ({ta} + {tb}) is longer than the pipeline's timeout ({pipe_text})"),
                         format!("{ta} + {tb} should be <= pipeline duration"),
@@ -331,7 +332,7 @@ impl Checker<'_, '_> {
         };
         if max > 0 && v > max {
             let d = Diagnostic::error(
-                "E114",
+                codes::E114,
                 tekton(
                     format!(
                         "the timeout of pipeline task {:?} ({}) is longer than the {source} ({})",
@@ -383,7 +384,7 @@ impl Checker<'_, '_> {
             );
             if steps.iter().any(|s| has_resources(&s.compute_resources)) {
                 let d = Diagnostic::error(
-                    "E139",
+                    codes::E139,
                     tekton(
                         "task-level `computeResources` cannot be combined with per-step resources in `stepSpecs`",
                         "expected exactly one, got both: stepSpecs.resources, computeResources",
@@ -400,7 +401,7 @@ impl Checker<'_, '_> {
         for (i, n) in names.iter().enumerate() {
             if n.is_empty() {
                 let d = Diagnostic::error(
-                    "E138",
+                    codes::E138,
                     tekton(
                         format!("this {what} override names no {what}"),
                         "missing field(s): name",
@@ -415,7 +416,7 @@ impl Checker<'_, '_> {
             let key = n.to_lowercase();
             if seen.contains(&key) {
                 let d = Diagnostic::error(
-                    "E138",
+                    codes::E138,
                     tekton(
                         format!(
                             "the {what} {n:?} is overridden twice (names are compared ignoring case)"
@@ -451,7 +452,7 @@ impl Checker<'_, '_> {
                     )
                 };
                 let d = Diagnostic::error(
-                    "E122",
+                    codes::E122,
                     tekton(
                         format!("workspace {:?} is bound more than once", b.name),
                         theirs,
@@ -468,7 +469,7 @@ impl Checker<'_, '_> {
     fn binding(&mut self, path: &str, b: &WorkspaceBinding) {
         if *b == WorkspaceBinding::default() {
             let d = Diagnostic::error(
-                "E123",
+                codes::E123,
                 tekton("this workspace binding is empty", "missing field(s)"),
             );
             self.report(path, d);
@@ -478,7 +479,7 @@ impl Checker<'_, '_> {
         let help = "bind it to one volume: `volume_claim(\"1Gi\")`, `pvc(\"name\")`, `empty_dir()`, `config_map(\"name\")` or `secret(\"name\")`";
         if sources.len() > 1 {
             let d = Diagnostic::error(
-                "E123",
+                codes::E123,
                 tekton(
                     format!(
                         "workspace {:?} is bound to several volumes ({})",
@@ -494,7 +495,7 @@ impl Checker<'_, '_> {
         }
         if sources.is_empty() {
             let d = Diagnostic::error(
-                "E123",
+                codes::E123,
                 tekton(
                     format!("workspace {:?} is not bound to any volume", b.name),
                     "expected exactly one, got neither",
@@ -534,7 +535,7 @@ impl Checker<'_, '_> {
         };
         if let Some((field, theirs)) = missing {
             let d = Diagnostic::error(
-                "E123",
+                codes::E123,
                 tekton(
                     format!("workspace {:?} is bound without `{field}`", b.name),
                     format!("missing field(s): {theirs}"),

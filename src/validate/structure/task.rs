@@ -3,6 +3,7 @@
 
 use super::{Checker, at, names, tekton};
 use crate::diag::Diagnostic;
+use crate::diag::codes;
 use crate::model::{
     ParamType, Ref, Sidecar, Step, StepActionSpec, StepResult, StepTemplate, TaskResult, TaskSpec,
     WhenExpression, parse_duration,
@@ -18,7 +19,7 @@ impl Checker<'_, '_> {
         self.param_specs(base, &spec.params);
         if spec.steps.is_empty() {
             let d = Diagnostic::error(
-                "E107",
+                codes::E107,
                 tekton("this task has no steps", "missing field(s): steps"),
             )
             .label("no steps")
@@ -34,7 +35,7 @@ impl Checker<'_, '_> {
             if !step.name.is_empty() {
                 if let Some(&first) = names.get(step.name.as_str()) {
                     let d = Diagnostic::error(
-                        "E109",
+                        codes::E109,
                         tekton(
                             format!("two steps are named {:?}", step.name),
                             "expected exactly one, got both",
@@ -70,7 +71,7 @@ impl Checker<'_, '_> {
             if !sc.name.is_empty() {
                 if let Some(&first) = sidecar_names.get(sc.name.as_str()) {
                     let d = Diagnostic::error(
-                        "E109",
+                        codes::E109,
                         format!(
                             "two sidecars are named {:?}; their containers would clash in the pod",
                             sc.name
@@ -98,7 +99,7 @@ impl Checker<'_, '_> {
         for (i, v) in spec.volumes.iter().enumerate() {
             if let Some(&first) = seen.get(v.name.as_str()) {
                 let d = Diagnostic::error(
-                    "E116",
+                    codes::E116,
                     tekton(
                         format!("two volumes are named {:?}", v.name),
                         format!("multiple volumes with same name {:?}", v.name),
@@ -148,7 +149,7 @@ impl Checker<'_, '_> {
             let path = at(base, &format!("workspaces[{i}]"));
             if let Some(&first) = seen.get(w.name.as_str()) {
                 let d = Diagnostic::error(
-                    "E120",
+                    codes::E120,
                     tekton(
                         format!("workspace {:?} is declared more than once", w.name),
                         format!("workspace name {:?} must be unique", w.name),
@@ -166,7 +167,7 @@ impl Checker<'_, '_> {
             let mp = names::clean_path(&w.effective_mount_path());
             if let Some(other) = mounts.get(&mp) {
                 let d = Diagnostic::error(
-                    "E121",
+                    codes::E121,
                     tekton(
                         format!(
                             "workspace {:?} would be mounted at {mp:?}, but {other}",
@@ -196,7 +197,7 @@ impl Checker<'_, '_> {
         self.resource_quantities(path, s.compute_resources.as_ref());
         if !s.name.is_empty() && !names::is_dns1123_label(&s.name) {
             let mut d = Diagnostic::error(
-                "E108",
+                codes::E108,
                 tekton(
                     format!("step name {:?} is not a valid DNS-1123 label (lower-case letters, digits and '-', at most 63 characters, starting and ending with a letter or digit)", s.name),
                     format!("invalid value {:?}: Task step name must be a valid DNS Label", s.name),
@@ -219,7 +220,7 @@ impl Checker<'_, '_> {
         } else {
             if !s.params.is_empty() {
                 let d = Diagnostic::error(
-                    "E112",
+                    codes::E112,
                     tekton(
                         format!("{who} passes `params` but does not use a StepAction (`ref`)"),
                         "params cannot be used without Ref",
@@ -233,7 +234,7 @@ impl Checker<'_, '_> {
                 .filter(|i| !i.is_empty()));
             if image.is_none() {
                 let d = Diagnostic::error(
-                    "E110",
+                    codes::E110,
                     tekton(
                         format!(
                             "{who} has no image{}",
@@ -254,7 +255,7 @@ impl Checker<'_, '_> {
                 s.command.is_empty() && template.is_some_and(|t| !t.command.is_empty());
             if script && (!s.command.is_empty() || command_from_template) {
                 let mut d = Diagnostic::error(
-                    "E111",
+                    codes::E111,
                     format!("{who} sets both `script` and `command` (Tekton: script cannot be used with command)"),
                 )
                 .label("`script` here")
@@ -275,7 +276,7 @@ impl Checker<'_, '_> {
             && on_error != "stopAndFail"
         {
             let d = Diagnostic::error(
-                    "E113",
+                    codes::E113,
                     tekton(
                         format!("{who} has onError {on_error:?}; it must be \"continue\" or \"stopAndFail\""),
                         format!(
@@ -354,7 +355,7 @@ impl Checker<'_, '_> {
         for (field, theirs, set) in fields {
             if set {
                 let d = Diagnostic::error(
-                    "E112",
+                    codes::E112,
                     tekton(
                         format!("this step runs {target} (`ref`), so it cannot also set `{field}`"),
                         format!("{theirs} cannot be used with Ref"),
@@ -376,7 +377,7 @@ impl Checker<'_, '_> {
             let clean = names::clean_path(&vm.mount_path);
             if clean.starts_with("/tekton/") && !clean.starts_with("/tekton/home") {
                 let d = Diagnostic::error(
-                    "E115",
+                    codes::E115,
                     tekton(
                         format!(
                             "volume {:?} is mounted at {:?}, inside /tekton/, which Tekton reserves for itself",
@@ -394,7 +395,7 @@ impl Checker<'_, '_> {
             }
             if vm.name.starts_with("tekton-internal-") {
                 let d = Diagnostic::error(
-                    "E115",
+                    codes::E115,
                     tekton(
                         format!(
                             "volume mount name {:?} uses the prefix \"tekton-internal-\", which Tekton reserves for itself",
@@ -441,7 +442,7 @@ impl Checker<'_, '_> {
             let rpath = at(path, &format!("results[{i}]"));
             if let Some(&first) = seen.get(r.name.as_str()) {
                 let d = Diagnostic::error(
-                    "E118",
+                    codes::E118,
                     format!(
                         "{who} declares the result {:?} twice; both would write the same file",
                         r.name
@@ -480,7 +481,7 @@ impl Checker<'_, '_> {
             return true;
         }
         let d = Diagnostic::error(
-            "E117",
+            codes::E117,
             tekton(
                 format!("result name {name:?} is not valid: use letters, digits, '-', '_' and '.', starting and ending with a letter or digit"),
                 format!("invalid key name {name:?}"),
@@ -502,7 +503,7 @@ impl Checker<'_, '_> {
         self.resource_quantities(path, sc.compute_resources.as_ref());
         if sc.name == RESERVED_SIDECAR {
             let d = Diagnostic::error(
-                "E108",
+                codes::E108,
                 tekton(
                     format!("the sidecar name {RESERVED_SIDECAR:?} is reserved by Tekton"),
                     format!("Invalid: cannot use reserved sidecar name {RESERVED_SIDECAR}"),
@@ -513,7 +514,7 @@ impl Checker<'_, '_> {
             self.report_text(&at(path, "name"), &sc.name, d);
         } else if !sc.name.is_empty() && !names::is_dns1123_label(&sc.name) {
             let mut d = Diagnostic::error(
-                "E108",
+                codes::E108,
                 format!(
                     "sidecar name {:?} is not a valid DNS-1123 label (lower-case letters, digits and '-', at most 63 characters); the pod's container could not be created",
                     sc.name
@@ -527,7 +528,7 @@ impl Checker<'_, '_> {
         }
         if sc.image.as_deref().is_none_or(str::is_empty) {
             let d = Diagnostic::error(
-                "E110",
+                codes::E110,
                 tekton(format!("{who} has no image"), "missing field(s): image"),
             )
             .label("no image")
@@ -539,7 +540,7 @@ impl Checker<'_, '_> {
         }
         if sc.script.as_deref().is_some_and(|x| !x.is_empty()) && !sc.command.is_empty() {
             let d = Diagnostic::error(
-                "E111",
+                codes::E111,
                 format!("{who} sets both `script` and `command` (Tekton: script cannot be used with command)"),
             )
             .label("`script` here")
@@ -562,7 +563,7 @@ impl Checker<'_, '_> {
             let rpath = at(base, &format!("results[{i}]"));
             if let Some(&first) = seen.get(r.name.as_str()) {
                 let d = Diagnostic::error(
-                    "E118",
+                    codes::E118,
                     format!(
                         "the task declares the result {:?} twice; both would write the same file",
                         r.name
@@ -595,7 +596,7 @@ impl Checker<'_, '_> {
         let vpath = at(rpath, "value");
         let Some(s) = v.as_str() else {
             let d = Diagnostic::error(
-                "E119",
+                codes::E119,
                 tekton(
                     format!(
                         "the value of result {name:?} must be a string of the form $(steps.<step>.results.<result>), not an {}",
@@ -613,7 +614,7 @@ impl Checker<'_, '_> {
         match extract_step_result(s) {
             None => {
                 let d = Diagnostic::error(
-                    "E119",
+                    codes::E119,
                     tekton(
                         format!("the value of result {name:?} must refer to a step result: $(steps.<step>.results.<result>)"),
                         format!("Could not extract step name and result name. Expected value to look like $(steps.<stepName>.results.<resultName>) but got {s:?}"),
@@ -625,7 +626,7 @@ impl Checker<'_, '_> {
             Some((step, result)) => {
                 if !names::is_dns1123_label(step) {
                     let d = Diagnostic::error(
-                        "E119",
+                        codes::E119,
                         tekton(
                             format!(
                                 "the value of result {name:?} names the step {step:?}, which is not a valid step name"
@@ -637,7 +638,7 @@ impl Checker<'_, '_> {
                 }
                 if !names::is_result_name(result) {
                     let d = Diagnostic::error(
-                        "E119",
+                        codes::E119,
                         tekton(
                             format!(
                                 "the value of result {name:?} names the step result {result:?}, which is not a valid result name"
@@ -661,7 +662,7 @@ impl Checker<'_, '_> {
                 self.need_cel(&at(&wpath, "cel"), cel);
                 if !input.is_empty() || !op.is_empty() || !w.values.is_empty() {
                     let d = Diagnostic::error(
-                        "E131",
+                        codes::E131,
                         tekton(
                             "a when expression has both `cel` and `input`/`operator`/`values`",
                             "cel and input+operator+values cannot be set in one WhenExpression",
@@ -673,14 +674,14 @@ impl Checker<'_, '_> {
                 continue;
             }
             if input.is_empty() && op.is_empty() && w.values.is_empty() {
-                let d = Diagnostic::error("E131", tekton("this when expression is empty", "missing field(s)"))
+                let d = Diagnostic::error(codes::E131, tekton("this when expression is empty", "missing field(s)"))
                     .help("write `when_in(input, [values])`, `when_notin(input, [values])` or `cel(\"...\")`");
                 self.report(&wpath, d);
                 continue;
             }
             if op != "in" && op != "notin" {
                 let mut d = Diagnostic::error(
-                    "E131",
+                    codes::E131,
                     tekton(
                         format!("when operator {op:?} is not \"in\" or \"notin\""),
                         format!("operator {op:?} is not recognized. valid operators: in,notin"),
@@ -695,7 +696,7 @@ impl Checker<'_, '_> {
             }
             if w.values.is_empty() {
                 let d = Diagnostic::error(
-                    "E131",
+                    codes::E131,
                     tekton(
                         "this when expression has no values to compare with",
                         "expecting non-empty values field",
@@ -714,7 +715,7 @@ impl Checker<'_, '_> {
         }
         if let Some(problem) = super::image::problem(image) {
             let mut d = Diagnostic::error(
-                "E144",
+                codes::E144,
                 format!("invalid image reference `{image}`: {problem}"),
             )
             .label("invalid image reference");
@@ -730,7 +731,7 @@ impl Checker<'_, '_> {
         self.env_names("spec", &spec.env);
         if spec.image.as_deref().is_none_or(str::is_empty) {
             let d = Diagnostic::error(
-                "E110",
+                codes::E110,
                 tekton("this StepAction has no image", "missing field(s): Image"),
             )
             .label("no image")
@@ -743,7 +744,7 @@ impl Checker<'_, '_> {
         if let Some(script) = spec.script.as_deref().filter(|s| !s.is_empty()) {
             if !spec.command.is_empty() {
                 let d = Diagnostic::error(
-                    "E111",
+                    codes::E111,
                     "this StepAction sets both `script` and `command` (Tekton: script cannot be used with command)",
                 )
                 .help("put the command into the script, or drop `script` and use `command`/`args`");
@@ -754,7 +755,7 @@ impl Checker<'_, '_> {
             }
             if let Some(found) = param_ref_in_script(script) {
                 let d = Diagnostic::error(
-                    "E141",
+                    codes::E141,
                     tekton(
                         format!("the StepAction script uses `{found}`; params cannot be substituted into a StepAction's script"),
                         "param substitution in scripts is not allowed.",
@@ -770,7 +771,7 @@ impl Checker<'_, '_> {
         for (i, vm) in spec.volume_mounts.iter().enumerate() {
             if !is_single_param_ref(&vm.name) {
                 let d = Diagnostic::error(
-                    "E142",
+                    codes::E142,
                     tekton(
                         format!("StepAction volume mount name {:?} must be exactly one param reference such as \"$(params.volume)\"", vm.name),
                         format!("invalid value: {}: expect the Name to be a single param reference", vm.name),
@@ -794,9 +795,11 @@ impl Checker<'_, '_> {
     ) -> Option<i64> {
         match parse_duration(text) {
             Err(e) => {
-                let d =
-                    Diagnostic::error("E114", format!("{what} {text:?} is not a duration: {e}"))
-                        .help("write a Go duration such as \"90s\", \"10m\" or \"1h30m\"");
+                let d = Diagnostic::error(
+                    codes::E114,
+                    format!("{what} {text:?} is not a duration: {e}"),
+                )
+                .help("write a Go duration such as \"90s\", \"10m\" or \"1h30m\"");
                 self.report_text(path, text, d);
                 None
             }
@@ -808,7 +811,7 @@ impl Checker<'_, '_> {
                     format!("invalid value: {go} should be >= 0")
                 };
                 let d = Diagnostic::error(
-                    "E114",
+                    codes::E114,
                     tekton(format!("{what} {text:?} is negative"), theirs),
                 )
                 .label("negative duration")

@@ -2,12 +2,13 @@
 //! rules a script cannot reach, and the edges where Tekton accepts something.
 
 use crate::bundle::{Bundle, Object, Origins, Resource};
+use crate::diag::codes::{self, Code};
 use crate::source::SourceMap;
 use crate::validate::{Ctx, FeatureGates, Settings, Stability};
 use serde_json::{Value, json};
 
 /// `(code, message, path)` of every diagnostic for one document.
-fn run(doc: Value, gates: FeatureGates) -> Vec<(&'static str, String, String)> {
+fn run(doc: Value, gates: FeatureGates) -> Vec<(&'static Code, String, String)> {
     let resource = Resource::from_json(doc).expect("test document deserializes");
     let bundle = Bundle {
         objects: vec![Object {
@@ -38,7 +39,7 @@ fn gates(s: &str) -> FeatureGates {
     FeatureGates::parse(s).unwrap()
 }
 
-fn codes(diags: &[(&'static str, String, String)]) -> Vec<&'static str> {
+fn codes(diags: &[(&'static Code, String, String)]) -> Vec<&'static Code> {
     diags.iter().map(|d| d.0).collect()
 }
 
@@ -72,7 +73,7 @@ fn a_valid_task_has_no_diagnostics() {
 fn pipeline_task_needs_exactly_one_task() {
     let neither = pipeline(json!({"tasks": [{"name": "a"}]}));
     let d = run(neither.clone(), beta());
-    assert_eq!(codes(&d), ["E127"]);
+    assert_eq!(codes(&d), [codes::E127]);
     assert!(
         d[0].1
             .contains("expected exactly one, got neither: taskRef, taskSpec)"),
@@ -90,7 +91,7 @@ fn pipeline_task_needs_exactly_one_task() {
         json!({"tasks": [{"name": "a", "taskRef": {"name": "x"}, "taskSpec": {"steps": [step()]}}]}),
     );
     let d = run(both, beta());
-    assert_eq!(codes(&d), ["E127"]);
+    assert_eq!(codes(&d), [codes::E127]);
     assert!(
         d[0].1
             .contains("expected exactly one, got multiple: taskRef, taskSpec"),
@@ -104,14 +105,14 @@ fn pipeline_task_needs_exactly_one_task() {
 fn runs_need_exactly_one_task_or_pipeline() {
     let tr = json!({"apiVersion": "tekton.dev/v1", "kind": "TaskRun", "metadata": {"generateName": "r-"}, "spec": {}});
     let d = run(tr, beta());
-    assert_eq!(codes(&d), ["E135"]);
+    assert_eq!(codes(&d), [codes::E135]);
     assert!(d[0].1.contains("got neither: taskRef, taskSpec"));
     let tr = json!({"apiVersion": "tekton.dev/v1", "kind": "TaskRun", "metadata": {"name": "r"},
         "spec": {"taskRef": {"name": "t"}, "taskSpec": {"steps": [step()]}}});
-    assert_eq!(codes(&run(tr, beta())), ["E135"]);
+    assert_eq!(codes(&run(tr, beta())), [codes::E135]);
     let pr = json!({"apiVersion": "tekton.dev/v1", "kind": "PipelineRun", "metadata": {"name": "r"}, "spec": {}});
     let d = run(pr, beta());
-    assert_eq!(codes(&d), ["E135"]);
+    assert_eq!(codes(&d), [codes::E135]);
     assert!(d[0].1.contains("got neither: pipelineRef, pipelineSpec"));
 }
 
@@ -123,7 +124,7 @@ fn embedded_task_with_steps_sets_no_kind() {
     let d = run(p, beta());
     // apiVersion makes it a custom task too, as in Tekton
     assert!(
-        codes(&d).iter().filter(|c| **c == "E128").count() >= 2,
+        codes(&d).iter().filter(|c| **c == codes::E128).count() >= 2,
         "{d:?}"
     );
     assert!(d.iter().any(|x| {
@@ -140,7 +141,7 @@ fn custom_task_specs() {
         json!({"tasks": [{"name": "a", "taskSpec": {"kind": "Wait", "spec": {"d": "1s"}}}]}),
     );
     let d = run(p, beta());
-    assert_eq!(codes(&d), ["E128"]);
+    assert_eq!(codes(&d), [codes::E128]);
     assert!(d[0].1.contains("custom task spec must specify apiVersion"));
     let ok = pipeline(
         json!({"tasks": [{"name": "a", "taskSpec": {"apiVersion": "example.dev/v1", "kind": "Wait", "spec": {}}},
@@ -154,10 +155,10 @@ fn gates_follow_the_api_level() {
     let p = pipeline(json!({"tasks": [{"name": "a", "taskRef": {"name": "t"},
         "matrix": {"params": [{"name": "x", "value": ["1", "2"]}]}, "onError": "continue"}]}));
     assert!(run(p.clone(), beta()).is_empty());
-    assert_eq!(codes(&run(p, gates("stable"))), ["E401", "E401"]);
+    assert_eq!(codes(&run(p, gates("stable"))), [codes::E401, codes::E401]);
     let tr = json!({"apiVersion": "tekton.dev/v1", "kind": "TaskRun", "metadata": {"name": "r"},
         "spec": {"taskRef": {"name": "t"}, "debug": {"breakpoints": {"onFailure": "enabled"}}}});
-    assert_eq!(codes(&run(tr.clone(), beta())), ["E402"]);
+    assert_eq!(codes(&run(tr.clone(), beta())), [codes::E402]);
     let d = run(tr.clone(), gates("stable"));
     assert!(d[0].1.ends_with("but it is \"stable\""), "{}", d[0].1);
     assert!(run(tr, gates("alpha")).is_empty());
@@ -166,12 +167,12 @@ fn gates_follow_the_api_level() {
 #[test]
 fn per_feature_flags_are_independent_of_alpha() {
     let t = task(json!({"params": [{"name": "e", "enum": ["a", "b"]}], "steps": [step()]}));
-    assert_eq!(codes(&run(t.clone(), gates("alpha"))), ["E403"]);
+    assert_eq!(codes(&run(t.clone(), gates("alpha"))), [codes::E403]);
     assert!(run(t, gates("beta,enable-param-enum")).is_empty());
     let p = pipeline(
         json!({"tasks": [{"name": "a", "taskRef": {"name": "t"}, "when": [{"cel": "1 == 1"}]}]}),
     );
-    assert_eq!(codes(&run(p.clone(), gates("alpha"))), ["E404"]);
+    assert_eq!(codes(&run(p.clone(), gates("alpha"))), [codes::E404]);
     assert!(run(p, gates("enable-cel-in-whenexpression")).is_empty());
 }
 
@@ -189,14 +190,14 @@ fn concise_resolver_syntax() {
     );
     assert_eq!(
         codes(&run(p(json!({"name": url, "resolver": "git"})), beta())),
-        ["E406"]
+        [codes::E406]
     );
     assert_eq!(
         codes(&run(
             p(json!({"name": url})),
             gates("enable-concise-resolver-syntax")
         )),
-        ["E130"]
+        [codes::E130]
     );
     // a qualified name with a prefix is fine
     assert!(run(p(json!({"name": "example.com/build"})), beta()).is_empty());
@@ -211,10 +212,10 @@ fn metadata_names() {
         "a trailing '-' is fine in generateName"
     );
     t["metadata"] = json!({"generateName": "build."});
-    assert_eq!(codes(&run(t.clone(), beta())), ["E101"]);
+    assert_eq!(codes(&run(t.clone(), beta())), [codes::E101]);
     t["metadata"] = json!({});
     let d = run(t.clone(), beta());
-    assert_eq!(codes(&d), ["E101"]);
+    assert_eq!(codes(&d), [codes::E101]);
     assert!(d[0].1.contains("invalid resource name \"\""));
     t["metadata"] = json!({"name": "a.b-c"});
     assert!(run(t, beta()).is_empty(), "dots are fine in object names");
@@ -254,7 +255,7 @@ fn pipeline_run_timeouts_like_tekton() {
         pr(json!({"pipeline": "0", "tasks": "1h", "finally": "0"})),
         beta(),
     );
-    assert_eq!(codes(&d), ["E114"]);
+    assert_eq!(codes(&d), [codes::E114]);
     assert!(
         d[0].1
             .contains("1h0m0s + 0s should be <= pipeline duration"),
@@ -335,7 +336,7 @@ fn pipeline_result_values() {
         json!("v$(tasks.a.results.x)"),
         json!("$(tasks.a.results.x.y.z)"),
     ] {
-        assert_eq!(codes(&run(p(bad.clone()), beta())), ["E124"], "{bad}");
+        assert_eq!(codes(&run(p(bad.clone()), beta())), [codes::E124], "{bad}");
     }
 }
 
@@ -370,11 +371,11 @@ fn when_expressions() {
     );
     assert_eq!(
         codes(&run(p(json!({"input": "a", "operator": "in"})), beta())),
-        ["E131"]
+        [codes::E131]
     );
     assert_eq!(
         codes(&run(p(json!({"input": "a", "values": ["a"]})), beta())),
-        ["E131"]
+        [codes::E131]
     );
 }
 
@@ -386,7 +387,7 @@ fn matrix_include_only_counts_its_entries() {
     let p = pipeline(
         json!({"tasks": [{"name": "a", "taskRef": {"name": "t"}, "matrix": {"include": include}}]}),
     );
-    assert_eq!(codes(&run(p, beta())), ["E132"]);
+    assert_eq!(codes(&run(p, beta())), [codes::E132]);
 }
 
 #[test]
