@@ -40,15 +40,15 @@ pub use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 pub use params::{Param, ParamSpec, ParamType, ParamValue, PropertySpec, ResultsType};
 pub use pipeline::{
     IncludeParams, Matrix, Pipeline, PipelineRef, PipelineResult, PipelineSpec, PipelineTask,
-    PipelineTaskMetadata, PipelineWorkspaceDeclaration, TaskRef, WorkspacePipelineTaskBinding,
+    PipelineWorkspaceDeclaration, TaskRef, WorkspacePipelineTaskBinding,
 };
 pub use pipelinerun::{
     PipelineRun, PipelineRunSpec, PipelineTaskRunSpec, PipelineTaskRunTemplate, TimeoutFields,
 };
 pub use step_action::{StepAction, StepActionSpec};
 pub use task::{
-    EmbeddedTask, Ref, Sidecar, Step, StepOutputConfig, StepResult, StepTemplate, Task, TaskResult,
-    TaskSpec, WhenExpression, WorkspaceDeclaration, WorkspaceUsage,
+    EmbeddedTask, PipelineTaskMetadata, Ref, Sidecar, Step, StepOutputConfig, StepResult,
+    StepTemplate, Task, TaskResult, TaskSpec, WhenExpression, WorkspaceDeclaration, WorkspaceUsage,
 };
 pub use taskrun::{
     PodTemplate, TaskBreakpoints, TaskRun, TaskRunDebug, TaskRunSidecarSpec, TaskRunSpec,

@@ -5,7 +5,6 @@ use super::params::{Param, ParamSpec, ParamType, ParamValue};
 use super::task::{EmbeddedTask, WhenExpression};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 /// A `kind: Pipeline` object.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -188,17 +187,6 @@ impl PipelineRef {
             ..PipelineRef::default()
         }
     }
-}
-
-/// Labels and annotations for the runs made from a pipeline task (`taskSpec.metadata`,
-/// `taskRunSpecs[].metadata`).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct PipelineTaskMetadata {
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub labels: BTreeMap<String, String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub annotations: BTreeMap<String, String>,
 }
 
 /// Fan-out of a pipeline task (beta).

@@ -2,7 +2,8 @@
 
 use super::API_VERSION_V1;
 use super::params::Param;
-use super::pipeline::{PipelineRef, PipelineSpec, PipelineTaskMetadata};
+use super::pipeline::{PipelineRef, PipelineSpec};
+use super::task::PipelineTaskMetadata;
 use super::taskrun::{PodTemplate, TaskRunSidecarSpec, TaskRunStepSpec, WorkspaceBinding};
 use k8s_openapi::api::core::v1::ResourceRequirements;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;

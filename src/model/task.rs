@@ -2,7 +2,6 @@
 //! workspaces. [`EmbeddedTask`] (a pipeline task's inline `taskSpec`) shares every `TaskSpec` field.
 
 use super::params::{Param, ParamSpec, ParamType, PropertySpec};
-use super::pipeline::PipelineTaskMetadata;
 use super::{API_VERSION_V1, ParamValue};
 use k8s_openapi::api::core::v1::{
     ContainerPort, EnvFromSource, EnvVar, Lifecycle, Probe, ResourceRequirements, SecurityContext,
@@ -424,4 +423,15 @@ pub struct WhenExpression {
     pub values: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cel: Option<String>,
+}
+
+/// Labels and annotations for the runs made from a pipeline task (`taskSpec.metadata`,
+/// `taskRunSpecs[].metadata`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PipelineTaskMetadata {
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
 }
